@@ -1,0 +1,391 @@
+//! Configuration in layers: defaults < `comptoir.toml` < `COMPTOIR_*` environment < CLI flags.
+//! Nested keys use `__` in the environment (`COMPTOIR_AUTH__ACCESS_TTL_SECS`). Unknown
+//! `COMPTOIR_*` variables are reported so that a typo never silently does nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Environment variables read outside the config tree (by the CLI or the test harness).
+const OTHER_KNOWN_VARS: &[&str] = &[
+    "COMPTOIR_CONFIG",
+    "COMPTOIR_PASSWORD",
+    "COMPTOIR_LOG",
+    "COMPTOIR_TEST_DATABASE_URL",
+];
+
+/// The whole configuration. Secrets are `SecretString`: redacted in `Debug`, never serialized.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite database, the master key and other files live.
+    pub data_dir: PathBuf,
+    /// Address the HTTP server binds.
+    pub listen: String,
+    /// `sqlite://...` or `postgres://...`; default: `comptoir.db` in the data dir.
+    #[serde(skip_serializing)]
+    pub database_url: Option<SecretString>,
+    /// 32 bytes, base64 or hex. Default: read from (or created in) `master_key_file`.
+    #[serde(skip_serializing)]
+    pub master_key: Option<SecretString>,
+    /// Default: `master.key` in the data dir.
+    pub master_key_file: Option<PathBuf>,
+    pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub http: HttpConfig,
+    pub db: DbConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `comptoir=debug,sqlx=warn`.
+    pub level: String,
+    /// `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`.
+    pub format: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    pub session_ttl_secs: u64,
+    /// Set the `Secure` flag on cookies (enable behind HTTPS).
+    pub cookie_secure: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DbConfig {
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            master_key: None,
+            master_key_file: None,
+            log: LogConfig::default(),
+            auth: AuthConfig::default(),
+            http: HttpConfig::default(),
+            db: DbConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "auto".into(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            session_ttl_secs: 7 * 24 * 3600,
+            cookie_secure: false,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+        }
+    }
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+}
+
+/// The loaded configuration and what loading it noticed.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// Unknown `COMPTOIR_*` variables, to be logged as warnings once logging is up.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads the layers from the real environment.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Loaded> {
+        Self::load_from(overrides, std::env::vars())
+    }
+
+    /// Loads the layers with an explicit environment (tests).
+    pub fn load_from(
+        overrides: &Overrides,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Loaded> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let known = known_env_vars();
+        let mut warnings = Vec::new();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+
+        let file = overrides.config_file.clone().or_else(|| {
+            env.iter()
+                .find(|(k, _)| k == "COMPTOIR_CONFIG")
+                .map(|(_, v)| PathBuf::from(v))
+        });
+        match file {
+            Some(path) if !path.exists() => {
+                anyhow::bail!("configuration file {} does not exist", path.display())
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("comptoir.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("comptoir.toml"))
+            }
+            None => {}
+        }
+
+        let mut env_values = Vec::new();
+        for (key, value) in &env {
+            let Some(rest) = key.strip_prefix("COMPTOIR_") else {
+                continue;
+            };
+            if OTHER_KNOWN_VARS.contains(&key.as_str()) {
+                continue;
+            }
+            let path = rest.to_ascii_lowercase().replace("__", ".");
+            if known.contains_key(&path) {
+                env_values.push((path, value.clone()));
+            } else {
+                warnings.push(format!("unknown environment variable {key} is ignored"));
+            }
+        }
+        for (path, value) in env_values {
+            // Strings stay strings (a hex key must not become a number); others are parsed.
+            let parsed: figment::value::Value = match known.get(&path) {
+                Some(Value::String(_) | Value::Null) | None => value.clone().into(),
+                Some(_) => value.parse().unwrap_or_else(|_| value.clone().into()),
+            };
+            figment = figment.merge((path.as_str(), parsed));
+        }
+
+        if let Some(v) = &overrides.data_dir {
+            figment = figment.merge(("data_dir", v));
+        }
+        if let Some(v) = &overrides.listen {
+            figment = figment.merge(("listen", v));
+        }
+        if let Some(v) = &overrides.database_url {
+            figment = figment.merge(("database_url", v));
+        }
+        let config: Config = figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        Ok(Loaded { config, warnings })
+    }
+
+    /// The database URL in effect (SQLite in the data dir unless configured).
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("comptoir.db").display()
+            ),
+        }
+    }
+
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    /// The effective configuration as JSON with every secret redacted (`config show`).
+    pub fn redacted(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert(
+                "database_url".into(),
+                json!(redact_url(&self.database_url())),
+            );
+            map.insert(
+                "master_key".into(),
+                json!(self.master_key.as_ref().map(|_| "[redacted]")),
+            );
+        }
+        value
+    }
+}
+
+/// Hides the password (and any query string, which may carry one) of a connection URL.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("REDACTED"));
+            }
+            if url.scheme() != "sqlite" && url.query().is_some() {
+                url.set_query(Some("[redacted]"));
+            }
+            url.to_string()
+        }
+        Err(_) => "[unparsable url redacted]".into(),
+    }
+}
+
+/// Every dotted config key with its default value, derived from the defaults so it can
+/// never drift from the struct.
+fn known_env_vars() -> BTreeMap<String, Value> {
+    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
+        if let Value::Object(map) = value {
+            for (k, v) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                walk(&path, v, out);
+                if !v.is_object() {
+                    out.insert(path, v.clone());
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(
+        "",
+        &serde_json::to_value(Config::default()).unwrap_or(Value::Null),
+        &mut out,
+    );
+    // Secrets are skipped when serializing, so name them here.
+    out.insert("database_url".into(), Value::Null);
+    out.insert("master_key".into(), Value::Null);
+    out
+}
+
+/// Ensures the data dir exists.
+pub fn ensure_dir(path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(path)
+        .map_err(|e| anyhow::anyhow!("cannot create directory {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)], o: Overrides) -> Loaded {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Config::load_from(&o, env).unwrap()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:1\"\n[auth]\naccess_ttl_secs = 5\n",
+        )
+        .unwrap();
+        let o = Overrides {
+            config_file: Some(file.clone()),
+            ..Default::default()
+        };
+        let l = load(&[], o.clone());
+        assert_eq!(l.config.listen, "0.0.0.0:1");
+        assert_eq!(l.config.auth.access_ttl_secs, 5);
+        let l = load(
+            &[
+                ("COMPTOIR_LISTEN", "0.0.0.0:2"),
+                ("COMPTOIR_AUTH__ACCESS_TTL_SECS", "7"),
+            ],
+            o.clone(),
+        );
+        assert_eq!(l.config.listen, "0.0.0.0:2");
+        assert_eq!(l.config.auth.access_ttl_secs, 7);
+        let o = Overrides {
+            listen: Some("0.0.0.0:3".into()),
+            ..o
+        };
+        assert_eq!(
+            load(&[("COMPTOIR_LISTEN", "0.0.0.0:2")], o).config.listen,
+            "0.0.0.0:3"
+        );
+    }
+
+    #[test]
+    fn unknown_variables_warn_and_known_others_do_not() {
+        let l = load(
+            &[
+                ("COMPTOIR_LISTN", "x"),
+                ("COMPTOIR_PASSWORD", "p"),
+                ("HOME", "/"),
+            ],
+            Overrides::default(),
+        );
+        assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+        assert!(l.warnings[0].contains("COMPTOIR_LISTN"));
+    }
+
+    #[test]
+    fn redacted_view_hides_secrets() {
+        let l = load(
+            &[
+                (
+                    "COMPTOIR_DATABASE_URL",
+                    "postgres://u:s3cret@h/db?password=q",
+                ),
+                ("COMPTOIR_MASTER_KEY", "k3y"),
+            ],
+            Overrides::default(),
+        );
+        let shown = l.config.redacted().to_string();
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("k3y") && !shown.contains("password=q"),
+            "{shown}"
+        );
+        assert!(shown.contains("postgres://u:"), "{shown}");
+        assert!(!format!("{:?}", l.config).contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_values_are_reported() {
+        let env = [(
+            "COMPTOIR_AUTH__ACCESS_TTL_SECS".to_string(),
+            "soon".to_string(),
+        )];
+        let err = Config::load_from(&Overrides::default(), env).unwrap_err();
+        assert!(err.to_string().contains("access_ttl_secs"), "{err}");
+    }
+}

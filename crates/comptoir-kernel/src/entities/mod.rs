@@ -1,0 +1,10 @@
+//! SeaORM entities of the platform tables. Tenant tables carry `org_id` and implement
+//! [`crate::tenancy::TenantScoped`].
+
+pub mod api_keys;
+pub mod audit_log;
+pub mod memberships;
+pub mod orgs;
+pub mod refresh_tokens;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,82 @@
+//! Tenant isolation: with org A's credentials (a user token and an API key), every endpoint
+//! that takes an id answers 404 for org B's resources, and org B's data is left unchanged.
+//! The endpoints come from the OpenAPI document, so a new endpoint without a fixture here
+//! fails the test until someone adds one.
+
+use std::collections::BTreeMap;
+
+use comptoir_kernel::auth::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error};
+
+#[tokio::test]
+async fn org_a_gets_404_for_every_org_b_resource() {
+    let app = TestApp::spawn().await;
+    let (org_a, org_b) = (app.create_org("Org A").await, app.create_org("Org B").await);
+    let a_owner = app.token_for(org_a, Role::Owner).await;
+    let (_, a_key) = app.api_key(&a_owner, json!({"name": "a"})).await;
+    let b_owner = app.token_for(org_b, Role::Owner).await;
+    let (b_key_id, b_key) = app.api_key(&b_owner, json!({"name": "b"})).await;
+    let b_member_email = app.create_member(org_b, Role::Operator).await;
+    let (_, b_members) = app.get("/api/v1/members", &b_owner).await;
+    let b_member = b_members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == b_member_email.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Path template → (org B's id, body to send with PATCH/PUT/POST).
+    let fixtures: BTreeMap<&str, (String, Value)> = BTreeMap::from([
+        ("/api/v1/api-keys/{id}", (b_key_id.clone(), json!({}))),
+        (
+            "/api/v1/members/{id}",
+            (b_member.clone(), json!({"role": "analyst"})),
+        ),
+    ]);
+
+    let (_, spec) = app.call(Method::GET, "/api/openapi.json", None, None).await;
+    let mut checked = 0;
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        if !template.contains('{') {
+            continue;
+        }
+        let (id, body) = fixtures
+            .get(template.as_str())
+            .unwrap_or_else(|| panic!("no org-B fixture for {template}: add one"));
+        let path = template.replace("{id}", id);
+        for method in item.as_object().unwrap().keys() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            for credential in [&a_owner, &a_key] {
+                let body = matches!(method, Method::POST | Method::PUT | Method::PATCH)
+                    .then(|| body.clone());
+                let (s, b) = app
+                    .call(method.clone(), &path, Some(credential), body)
+                    .await;
+                assert_error(s, &b, 404, "not_found");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 8, "only {checked} requests checked");
+
+    // Org B is untouched: its key works, its member keeps its role.
+    let (s, _) = app.get("/api/v1/me", &b_key).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, m) = app
+        .get(&format!("/api/v1/members/{b_member}"), &b_owner)
+        .await;
+    assert_eq!((s, m["role"].as_str()), (StatusCode::OK, Some("operator")));
+    // And org A's listings show nothing of org B.
+    let (_, a_members) = app.get("/api/v1/members", &a_owner).await;
+    assert!(!a_members.to_string().contains(&b_member_email));
+    let (_, a_keys) = app.get("/api/v1/api-keys", &a_owner).await;
+    assert!(!a_keys.to_string().contains(&b_key_id));
+    let (_, a_audit) = app.get("/api/v1/audit", &a_owner).await;
+    assert!(!a_audit.to_string().contains(&b_member_email));
+}

@@ -1,0 +1,16 @@
+//! The integration suite: the real app over HTTP, on SQLite by default and on PostgreSQL
+//! when `COMPTOIR_TEST_DATABASE_URL` is set.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+mod helpers;
+
+mod api_keys;
+mod auth;
+mod bad_input;
+mod cli;
+mod health;
+mod isolation;
+mod members;
+mod openapi;
+mod ui;
