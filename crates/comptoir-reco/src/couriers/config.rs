@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ahp::{self, PairwiseMatrix};
+use super::ahp::{self, AhpWeights, PairwiseMatrix};
 use super::error::RankError;
 
 /// Configuration of [`super::rank`].
@@ -88,6 +88,12 @@ impl RankingConfig {
     /// Checks the configuration; call it once at load time (ranking calls it too, so a bad
     /// configuration is an [`RankError::InvalidConfig`], never a panic).
     pub fn validate(&self) -> Result<(), RankError> {
+        self.validated_weights().map(|_| ())
+    }
+
+    /// Validates the configuration and returns the weights of its AHP matrix, so that
+    /// ranking does not compute them twice.
+    pub(crate) fn validated_weights(&self) -> Result<AhpWeights, RankError> {
         let bad = |field: String, reason: &str| RankError::InvalidConfig {
             field: format!("config.{field}"),
             reason: reason.to_owned(),
@@ -129,6 +135,6 @@ impl RankingConfig {
             let reason = format!("inconsistent comparisons, CR = {:.4}", ahp.cr);
             return Err(bad("ahp_matrix".into(), &reason));
         }
-        Ok(())
+        Ok(ahp)
     }
 }

@@ -181,16 +181,20 @@ impl RankError {
     }
 }
 
-/// Checks that `value` is finite and within `[min, max]`.
-pub(crate) fn check_range(value: f64, min: f64, max: f64, field: &str) -> Result<f64, RankError> {
+/// Checks that `value` is finite and within `[min, max]`. The path is built only on
+/// failure: validation runs once per candidate and must stay cheap for 10,000 of them.
+pub(crate) fn check_range(
+    value: f64,
+    min: f64,
+    max: f64,
+    field: impl FnOnce() -> String,
+) -> Result<f64, RankError> {
     if !value.is_finite() {
-        return Err(RankError::NotFinite {
-            field: field.to_owned(),
-        });
+        return Err(RankError::NotFinite { field: field() });
     }
     if value < min || value > max {
         return Err(RankError::OutOfRange {
-            field: field.to_owned(),
+            field: field(),
             value,
             min,
             max,

@@ -188,8 +188,19 @@ impl Coordinates {
     /// Validates latitude in [-90, 90] and longitude in [-180, 180]; `field` is the path of
     /// the position, used in errors (`<field>.latitude`).
     pub fn new(latitude: f64, longitude: f64, field: &str) -> Result<Self, RankError> {
-        let latitude = check_range(latitude, -90.0, 90.0, &format!("{field}.latitude"))?;
-        let longitude = check_range(longitude, -180.0, 180.0, &format!("{field}.longitude"))?;
+        Self::parse_at(latitude, longitude, || field.to_owned())
+    }
+
+    /// [`new`](Self::new) with the path of the position built only on failure.
+    pub(crate) fn parse_at(
+        latitude: f64,
+        longitude: f64,
+        field: impl Fn() -> String,
+    ) -> Result<Self, RankError> {
+        let latitude = check_range(latitude, -90.0, 90.0, || format!("{}.latitude", field()))?;
+        let longitude = check_range(longitude, -180.0, 180.0, || {
+            format!("{}.longitude", field())
+        })?;
         Ok(Self {
             latitude,
             longitude,
@@ -285,53 +296,56 @@ impl RankRequest {
         let d = a.point_livraison;
         let delivery = Coordinates::new(d.latitude, d.longitude, "annonce.point_livraison")?;
         let parcel_kg = match a.poids_colis_kg {
-            Some(w) => Some(check_range(w, 0.0, f64::MAX, "annonce.poids_colis_kg")?),
+            Some(w) => Some(check_range(w, 0.0, f64::MAX, || {
+                "annonce.poids_colis_kg".into()
+            })?),
             None => None,
         };
         if self.livreurs_candidats.is_empty() {
             return Err(RankError::NoCandidates);
         }
         let suitability = config.vehicle_suitability.get(&a.type_livraison);
-        let mut first_seen: HashMap<String, usize> = HashMap::new();
-        let mut couriers = Vec::with_capacity(self.livreurs_candidats.len());
-        for (i, c) in self.livreurs_candidats.into_iter().enumerate() {
-            let at = format!("livreurs_candidats[{i}]");
-            let id = CourierId::parse(c.livreur_id, &format!("{at}.livreur_id"))?;
-            if let Some(&first_index) = first_seen.get(id.as_str()) {
+        let at = |i: usize, leaf: &str| format!("livreurs_candidats[{i}].{leaf}");
+        // Duplicates first, on borrowed ids, so that the loop below can move the strings.
+        let mut first_seen = HashMap::with_capacity(self.livreurs_candidats.len());
+        for (i, c) in self.livreurs_candidats.iter().enumerate() {
+            if let Some(&first_index) = first_seen.get(c.livreur_id.as_str()) {
+                let id = c.livreur_id.clone();
                 return Err(RankError::DuplicateCourier {
-                    field: format!("{at}.livreur_id"),
-                    id: id.0,
+                    field: at(i, "livreur_id"),
+                    id,
                     first_index,
                 });
             }
-            first_seen.insert(id.0.clone(), i);
+            first_seen.insert(c.livreur_id.as_str(), i);
+        }
+        drop(first_seen);
+        let mut couriers = Vec::with_capacity(self.livreurs_candidats.len());
+        for (i, c) in self.livreurs_candidats.into_iter().enumerate() {
+            if c.livreur_id.trim().is_empty() {
+                return Err(RankError::Empty {
+                    field: at(i, "livreur_id"),
+                });
+            }
             let pos = c.position_actuelle;
-            let position = Coordinates::new(
-                pos.latitude,
-                pos.longitude,
-                &format!("{at}.position_actuelle"),
-            )?;
-            let reputation = check_range(
-                c.reputation,
-                0.0,
-                config.reputation_max,
-                &format!("{at}.reputation"),
-            )?;
-            let capacity_kg = check_range(
-                c.capacite_max_kg,
-                0.0,
-                f64::MAX,
-                &format!("{at}.capacite_max_kg"),
-            )?;
+            let position =
+                Coordinates::parse_at(pos.latitude, pos.longitude, || at(i, "position_actuelle"))?;
+            let reputation = check_range(c.reputation, 0.0, config.reputation_max, || {
+                at(i, "reputation")
+            })?;
+            let capacity_kg = check_range(c.capacite_max_kg, 0.0, f64::MAX, || {
+                at(i, "capacite_max_kg")
+            })?;
             let Some(&vehicle_score) = suitability.and_then(|s| s.get(&c.type_vehicule)) else {
                 return Err(RankError::UnknownVehicleType {
-                    field: format!("{at}.type_vehicule"),
+                    field: at(i, "type_vehicule"),
                     value: c.type_vehicule,
                     known: suitability
                         .map(|s| s.keys().cloned().collect())
                         .unwrap_or_default(),
                 });
             };
+            let id = CourierId(c.livreur_id);
             couriers.push(Courier {
                 id,
                 position,

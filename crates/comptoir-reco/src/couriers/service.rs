@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::ahp::{self, CRITERIA, PairwiseMatrix};
+use super::ahp::{self, CRITERIA};
 use super::config::RankingConfig;
 use super::error::RankError;
 use super::geo::Ellipse;
@@ -40,26 +40,25 @@ pub fn rank_at(
     now: DateTime<Utc>,
 ) -> Result<RankResponse, RankError> {
     let started = Instant::now();
-    config.validate()?;
+    let config_weights = config.validated_weights()?;
     let req = request.validate(config)?;
 
     // Weights before filtering, so that a bad matrix is reported even when nobody is
-    // eligible.
-    let (matrix, field) = match req.ahp_matrix {
-        Some(m) => (m, "matrice_ahp"),
-        None => (
-            PairwiseMatrix::parse_criteria(&config.ahp_matrix, "config.ahp_matrix")?,
-            { "config.ahp_matrix" },
-        ),
+    // eligible. The configured matrix was checked with the configuration.
+    let ahp = match &req.ahp_matrix {
+        None => config_weights,
+        Some(m) => {
+            let ahp = ahp::weights(m, "matrice_ahp")?;
+            if ahp.cr >= config.max_consistency_ratio {
+                return Err(RankError::InconsistentWeights {
+                    field: "matrice_ahp".to_owned(),
+                    cr: ahp.cr,
+                    threshold: config.max_consistency_ratio,
+                });
+            }
+            ahp
+        }
     };
-    let ahp = ahp::weights(&matrix, field)?;
-    if ahp.cr >= config.max_consistency_ratio {
-        return Err(RankError::InconsistentWeights {
-            field: field.to_owned(),
-            cr: ahp.cr,
-            threshold: config.max_consistency_ratio,
-        });
-    }
     let w: [f64; CRITERIA] = [
         ahp.weights[0],
         ahp.weights[1],
