@@ -55,14 +55,14 @@ impl PairwiseMatrix {
                 }
             }
         }
-        for i in 0..n {
-            if rows[i][i] != 1.0 {
-                let reason = format!("diagonal entry is {}, must be 1", rows[i][i]);
+        for (i, row) in rows.iter().enumerate() {
+            if row[i] != 1.0 {
+                let reason = format!("diagonal entry is {}, must be 1", row[i]);
                 return Err(invalid(format!("{field}[{i}][{i}]"), reason));
             }
-            for j in i + 1..n {
-                if (rows[i][j] * rows[j][i] - 1.0).abs() > RECIPROCITY_TOLERANCE {
-                    let reason = format!("{} is not the reciprocal of [{j}][{i}]", rows[i][j]);
+            for (j, other) in rows.iter().enumerate().skip(i + 1) {
+                if (row[j] * other[i] - 1.0).abs() > RECIPROCITY_TOLERANCE {
+                    let reason = format!("{} is not the reciprocal of [{j}][{i}]", row[j]);
                     return Err(invalid(format!("{field}[{i}][{j}]"), reason));
                 }
             }
