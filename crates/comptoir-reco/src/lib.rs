@@ -5,4 +5,6 @@
 //! [`couriers::RankRequest`], call [`couriers::rank`] and map [`couriers::RankError`] to
 //! `{code, message, details}` responses.
 
+#![warn(missing_docs)]
+
 pub mod couriers;
