@@ -190,6 +190,14 @@ fn out_of_range_numbers() {
         "livreurs_candidats[1].capacite_max_kg",
     );
     let mut body = seed();
+    body["livreurs_candidats"][0]["capacite_max_kg"] = json!(1e300);
+    let err = assert_error(
+        body,
+        "validation_failed",
+        "livreurs_candidats[0].capacite_max_kg",
+    );
+    assert_eq!(err.details()["max"], 1e6);
+    let mut body = seed();
     body["annonce"]["poids_colis_kg"] = json!(-0.5);
     assert_error(body, "validation_failed", "annonce.poids_colis_kg");
 }

@@ -15,6 +15,10 @@ use super::ahp::PairwiseMatrix;
 use super::config::RankingConfig;
 use super::error::{RankError, check_range};
 
+/// Largest accepted weight or capacity, in kg (a road train carries ~60 t). Bounding it
+/// keeps squares in TOPSIS's column norms far from overflow.
+pub const MAX_KG: f64 = 1_000_000.0;
+
 /// Body of a ranking request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +45,8 @@ pub struct Annonce {
     pub point_ramassage: Position,
     /// Where the parcel is delivered.
     pub point_livraison: Position,
-    /// Parcel weight in kg; couriers whose capacity is lower are not eligible.
+    /// Parcel weight in kg, in [0, [`MAX_KG`]]; couriers whose capacity is lower are not
+    /// eligible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poids_colis_kg: Option<f64>,
 }
@@ -66,7 +71,7 @@ pub struct LivreurCandidat {
     pub position_actuelle: Position,
     /// Reputation score, in [0, `reputation_max`] (10 by default).
     pub reputation: f64,
-    /// Largest load the courier can carry, in kg (≥ 0).
+    /// Largest load the courier can carry, in kg, in [0, [`MAX_KG`]].
     pub capacite_max_kg: f64,
     /// Vehicle type, a key of the configured suitability table.
     pub type_vehicule: String,
@@ -296,7 +301,7 @@ impl RankRequest {
         let d = a.point_livraison;
         let delivery = Coordinates::new(d.latitude, d.longitude, "annonce.point_livraison")?;
         let parcel_kg = match a.poids_colis_kg {
-            Some(w) => Some(check_range(w, 0.0, f64::MAX, || {
+            Some(w) => Some(check_range(w, 0.0, MAX_KG, || {
                 "annonce.poids_colis_kg".into()
             })?),
             None => None,
@@ -333,9 +338,8 @@ impl RankRequest {
             let reputation = check_range(c.reputation, 0.0, config.reputation_max, || {
                 at(i, "reputation")
             })?;
-            let capacity_kg = check_range(c.capacite_max_kg, 0.0, f64::MAX, || {
-                at(i, "capacite_max_kg")
-            })?;
+            let capacity_kg =
+                check_range(c.capacite_max_kg, 0.0, MAX_KG, || at(i, "capacite_max_kg"))?;
             let Some(&vehicle_score) = suitability.and_then(|s| s.get(&c.type_vehicule)) else {
                 return Err(RankError::UnknownVehicleType {
                     field: at(i, "type_vehicule"),
