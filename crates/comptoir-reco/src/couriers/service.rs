@@ -59,12 +59,13 @@ pub fn rank_at(
             ahp
         }
     };
-    let w: [f64; CRITERIA] = [
-        ahp.weights[0],
-        ahp.weights[1],
-        ahp.weights[2],
-        ahp.weights[3],
-    ];
+    // Always 4 weights (`parse_criteria` enforced 4×4); checked rather than indexed anyway.
+    let w = <[f64; CRITERIA]>::try_from(ahp.weights.as_slice()).map_err(|_| {
+        RankError::InvalidMatrix {
+            field: "matrice_ahp".into(),
+            reason: "not 4x4".into(),
+        }
+    })?;
 
     let ellipse = Ellipse::new(req.pickup, req.delivery, req.tolerance_km);
     let mut rows = Vec::with_capacity(req.couriers.len());
