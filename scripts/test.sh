@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 scripts/test-deps.sh
 scripts/services.sh
+# Python reference implementations (pymcdm, ...) that some tests compare against.
+COMPTOIR_PYTHON="$(scripts/py-env.sh)"
+export COMPTOIR_PYTHON
 
 pg_admin_url="${COMPTOIR_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
