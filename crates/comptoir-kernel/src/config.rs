@@ -39,6 +39,40 @@ pub struct Config {
     pub auth: AuthConfig,
     pub http: HttpConfig,
     pub db: DbConfig,
+    pub jobs: JobsConfig,
+}
+
+/// The job queue and its workers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Run workers inside `serve` (a `comptoir worker` process always does).
+    pub workers_in_serve: bool,
+    /// Jobs claimed per batch.
+    pub batch_size: u64,
+    /// Idle polling interval (PostgreSQL also wakes workers with NOTIFY).
+    pub poll_interval_ms: u64,
+    /// A job held longer than this by a silent worker is claimed again.
+    pub visibility_timeout_secs: u64,
+    /// First retry delay; doubles per attempt, ±25 % jitter.
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    /// How long a stopping worker lets its batch finish before releasing it.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            workers_in_serve: true,
+            batch_size: 10,
+            poll_interval_ms: 500,
+            visibility_timeout_secs: 60,
+            backoff_base_ms: 1000,
+            backoff_max_secs: 3600,
+            shutdown_grace_secs: 20,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -85,6 +119,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             http: HttpConfig::default(),
             db: DbConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }

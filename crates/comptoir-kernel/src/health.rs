@@ -54,6 +54,46 @@ impl HealthCheck for DatabaseHealth {
     }
 }
 
+/// The job queue: depth, oldest runnable job, dead letters and this process's workers.
+/// Degraded when jobs wait longer than five minutes or dead letters pile up.
+pub struct QueueHealth(pub sea_orm::DatabaseConnection);
+
+impl HealthCheck for QueueHealth {
+    fn check(&self) -> HealthFuture<'_> {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let stats = crate::jobs::store::stats(&self.0).await;
+            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let workers = crate::metrics::value("workers_alive", &[]).unwrap_or(0.0);
+            let (status, detail) = match stats {
+                Ok(s) => {
+                    let oldest = s.oldest_runnable_age_ms.unwrap_or(0) / 1000;
+                    let status = if oldest > 300 || s.dead() > 0 {
+                        "degraded"
+                    } else {
+                        "ok"
+                    };
+                    let detail = format!(
+                        "depth {}, oldest runnable {}s, dead letters {}, workers alive here {}",
+                        s.depth(),
+                        oldest,
+                        s.dead(),
+                        workers
+                    );
+                    (status, Some(detail))
+                }
+                Err(e) => ("down", Some(e.to_string())),
+            };
+            ComponentHealth {
+                name: "job queue".into(),
+                status: status.into(),
+                latency_ms,
+                detail,
+            }
+        })
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
     /// `ok`, `degraded` or `down`.

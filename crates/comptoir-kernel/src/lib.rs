@@ -10,6 +10,8 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod ids;
+pub mod jobs;
+pub mod metrics;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
@@ -27,4 +29,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::api::router())
         .merge(tenancy::api::router())
         .merge(health::router())
+        .merge(jobs::api::router())
 }

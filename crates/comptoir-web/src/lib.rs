@@ -29,6 +29,7 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>) -> Router {
         .merge(openapi::docs(spec))
         .merge(ui::router())
         .route("/static/{file}", get(assets::serve))
+        .route("/metrics", get(metrics))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.http.body_limit_bytes))
@@ -50,6 +51,19 @@ fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<Hea
         HeaderName::from_static(name),
         HeaderValue::from_static(value),
     )
+}
+
+/// Prometheus text exposition (version 0.0.4).
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let body = comptoir_kernel::metrics::render(&state).await;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 async fn with_timeout(limit: Duration, req: Request, next: Next) -> Response {

@@ -8,12 +8,15 @@ use std::sync::Arc;
 use axum::Router;
 use comptoir_kernel::AppState;
 use comptoir_kernel::config::{Config, ensure_dir};
-use comptoir_kernel::health::DatabaseHealth;
+use comptoir_kernel::health::{DatabaseHealth, QueueHealth};
+use comptoir_kernel::jobs::JobRegistry;
+use comptoir_kernel::jobs::worker::{Worker, WorkerConfig};
 use comptoir_kernel::secrets::MasterKey;
 use comptoir_web::OpenApiRouter;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// Every slice's migrations, in the order they must run.
 pub struct Migrator;
@@ -27,6 +30,21 @@ impl MigratorTrait for Migrator {
 /// Every slice's API routes.
 pub fn api() -> OpenApiRouter<AppState> {
     comptoir_kernel::router()
+}
+
+/// Every slice's background job kinds.
+pub fn jobs() -> JobRegistry {
+    JobRegistry::new()
+}
+
+/// Starts `config.jobs`-tuned workers; they stop when `shutdown` turns true.
+pub fn spawn_worker(
+    state: &AppState,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    let config = WorkerConfig::from_config(&state.config.jobs);
+    let worker = Worker::new(state.clone(), Arc::new(jobs()), config);
+    tokio::spawn(worker.run(shutdown))
 }
 
 /// Opens the database and brings its schema up to date.
@@ -53,7 +71,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = open_database(&config).await?;
     let master = MasterKey::load(config.master_key.as_ref(), &config.master_key_path())?;
     let state = AppState::builder(db.clone(), config, &master)
-        .health_check(Arc::new(DatabaseHealth(db)))
+        .health_check(Arc::new(DatabaseHealth(db.clone())))
+        .health_check(Arc::new(QueueHealth(db)))
         .build();
     let router = comptoir_web::app(state.clone(), api());
     Ok(App { state, router })
@@ -72,6 +91,37 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
+}
+
+/// Serves the API and, unless disabled, workers in the same process, until a signal.
+pub async fn serve_with_workers(app: App, listener: TcpListener) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = app
+        .state
+        .config
+        .jobs
+        .workers_in_serve
+        .then(|| spawn_worker(&app.state, stop_rx));
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    serve(app, listener, shutdown).await?;
+    if let Some(worker) = worker {
+        worker.await??;
+    }
+    Ok(())
+}
+
+/// Runs only workers (`comptoir worker`), until a signal.
+pub async fn run_worker(state: AppState) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let handle = spawn_worker(&state, stop_rx);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    handle.await?
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -55,8 +55,15 @@ enum Command {
         #[arg(long, default_value = "My shop", requires = "init_owner")]
         init_org: String,
     },
+    /// Run only background workers (no HTTP).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Inspect and replay background jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -72,6 +79,39 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// List dead letters (all organizations).
+    Dead {
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Queue dead letters again: one by id, or all.
+    Replay {
+        /// The task id.
+        id: Option<uuid::Uuid>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Enqueue `kernel.selftest` jobs to check that workers run (keys `<prefix>-<n>`).
+    Selftest {
+        #[arg(long, default_value_t = 10)]
+        count: u32,
+        #[arg(long, default_value = "selftest")]
+        prefix: String,
+        /// Simulated work per job.
+        #[arg(long, default_value_t = 0)]
+        sleep_ms: u64,
+        /// Make every attempt fail (exercises retries and dead letters).
+        #[arg(long)]
+        fail: bool,
+        #[arg(long)]
+        max_attempts: Option<i32>,
+    },
+    /// Queue depth per kind and status.
+    Stats,
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +191,16 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli.global, listen)?;
             serve(config, init_owner, &init_org).await
         }
+        Command::Worker => {
+            let config = load_config(&cli.global, None)?;
+            let built = app::build(config).await?;
+            app::run_worker(built.state).await
+        }
+        Command::Jobs { command } => {
+            let config = load_config(&cli.global, None)?;
+            let db = app::open_database(&config).await?;
+            jobs_command(&db, command).await
+        }
         Command::Migrate => {
             let config = load_config(&cli.global, None)?;
             app::open_database(&config).await?;
@@ -214,6 +264,74 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn jobs_command(
+    db: &sea_orm::DatabaseConnection,
+    command: JobsCommand,
+) -> anyhow::Result<()> {
+    use comptoir_kernel::jobs::{self, EnqueueOptions, TaskId, selftest::SelfTest, store};
+    match command {
+        JobsCommand::Dead { limit } => {
+            let dead = store::dead(db, None, limit).await?;
+            if dead.is_empty() {
+                println!("no dead letters");
+            }
+            for job in dead {
+                println!(
+                    "{}  {}  attempts {}  {}",
+                    job.id,
+                    job.kind,
+                    job.attempts,
+                    job.last_error.unwrap_or_default()
+                );
+            }
+        }
+        JobsCommand::Replay { id, all } => {
+            anyhow::ensure!(id.is_some() || all, "give a task id or --all");
+            let n = store::replay(db, None, id.map(TaskId)).await?;
+            println!("replayed {n} dead letter(s)");
+        }
+        JobsCommand::Selftest {
+            count,
+            prefix,
+            sleep_ms,
+            fail,
+            max_attempts,
+        } => {
+            use sea_orm::TransactionTrait;
+            // One transaction: the batch appears at once, as an import would enqueue it.
+            let txn = db.begin().await?;
+            for n in 0..count {
+                let job = SelfTest {
+                    key: format!("{prefix}-{n}"),
+                    sleep_ms,
+                    fail,
+                };
+                let options = EnqueueOptions {
+                    unique_key: Some(format!("selftest:{prefix}-{n}")),
+                    max_attempts,
+                    ..Default::default()
+                };
+                jobs::enqueue(&txn, None, &job, options).await?;
+            }
+            sea_orm::TransactionSession::commit(txn).await?;
+            println!("enqueued {count} selftest job(s)");
+        }
+        JobsCommand::Stats => {
+            let stats = store::stats(db).await?;
+            println!("succeeded {}", stats.succeeded);
+            for (kind, status, n) in &stats.by_kind_status {
+                println!("{kind:<30} {status:<10} {n}");
+            }
+            println!(
+                "queue depth {}, dead letters {}",
+                stats.depth(),
+                stats.dead()
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn users_exist_with_email(
@@ -286,5 +404,5 @@ async fn serve(config: Config, init_owner: Option<String>, init_org: &str) -> an
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     println!("Comptoir is running at http://{addr}/ (API docs at http://{addr}/docs/)");
-    app::serve(built, listener, app::shutdown_signal()).await
+    app::serve_with_workers(built, listener).await
 }

@@ -30,6 +30,8 @@ pub enum Permission {
     ViewAudit,
     /// Create, change or delete business data.
     Write,
+    /// See dead letters and replay them.
+    ManageJobs,
 }
 
 impl Role {
@@ -62,7 +64,7 @@ impl Role {
     pub fn can(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
-            ManageMembers | ManageAllApiKeys | ViewAudit => {
+            ManageMembers | ManageAllApiKeys | ViewAudit | ManageJobs => {
                 matches!(self, Role::Owner | Role::Admin)
             }
             Write => self != Role::Analyst,

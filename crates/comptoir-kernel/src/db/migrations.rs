@@ -6,7 +6,10 @@ use sea_orm_migration::schema::*;
 
 /// The kernel's migrations, in order.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(M0001Platform)]
+    vec![
+        Box::new(M0001Platform),
+        Box::new(super::migration_jobs::M0002Jobs),
+    ]
 }
 
 struct M0001Platform;

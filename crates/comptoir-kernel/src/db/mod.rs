@@ -1,6 +1,7 @@
 //! Database connection (SQLite in WAL mode by default, PostgreSQL when the URL says so) and
 //! the kernel's migrations. Slices add their own migrations; the binary runs them all.
 
+mod migration_jobs;
 pub mod migrations;
 
 use std::time::Duration;

@@ -3,6 +3,9 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod job_selftest_effects;
+pub mod job_selftest_runs;
+pub mod jobs;
 pub mod memberships;
 pub mod orgs;
 pub mod refresh_tokens;

@@ -51,15 +51,17 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let span =
-        tracing::info_span!("http", request_id = %id, method = %req.method(), route = %route);
+    let method = req.method().clone();
+    let span = tracing::info_span!("http", request_id = %id, method = %method, route = %route);
     let started = Instant::now();
     let mut response = CORRELATION_ID
         .scope(id.clone(), next.run(req))
         .instrument(span.clone())
         .await;
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed_ms = elapsed * 1000.0;
+    crate::metrics::http_request(&route, method.as_str(), status, elapsed);
     span.in_scope(|| tracing::info!(status, elapsed_ms, "request"));
     if let Ok(value) = HeaderValue::from_str(&id) {
         response

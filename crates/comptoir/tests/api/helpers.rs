@@ -121,6 +121,22 @@ impl TestApp {
         }
     }
 
+    /// Runs an in-process worker until the returned sender is dropped or sends `true`.
+    pub fn start_worker(&self) -> tokio::sync::watch::Sender<bool> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        app::spawn_worker(&self.state, rx);
+        tx
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// The database URL the app uses (for child processes).
+    pub fn database_url(&self) -> String {
+        self.state.config.database_url()
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }

@@ -31,6 +31,35 @@ async fn org_a_gets_404_for_every_org_b_resource() {
         .unwrap()
         .to_owned();
 
+    let b_task = comptoir_kernel::jobs::enqueue(
+        &app.state.db,
+        Some(org_b),
+        &comptoir_kernel::jobs::selftest::SelfTest {
+            key: "b".into(),
+            sleep_ms: 0,
+            fail: true,
+        },
+        comptoir_kernel::jobs::EnqueueOptions {
+            max_attempts: Some(1),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .to_string();
+    // Make it a dead letter, so that a replay by org A would have something to replay.
+    {
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        comptoir_kernel::entities::jobs::Entity::update_many()
+            .col_expr(
+                comptoir_kernel::entities::jobs::Column::Status,
+                Expr::value("dead"),
+            )
+            .exec(&app.state.db)
+            .await
+            .unwrap();
+    }
+
     // Path template → (org B's id, body to send with PATCH/PUT/POST).
     let fixtures: BTreeMap<&str, (String, Value)> = BTreeMap::from([
         ("/api/v1/api-keys/{id}", (b_key_id.clone(), json!({}))),
@@ -38,6 +67,8 @@ async fn org_a_gets_404_for_every_org_b_resource() {
             "/api/v1/members/{id}",
             (b_member.clone(), json!({"role": "analyst"})),
         ),
+        ("/api/v1/tasks/{id}", (b_task.clone(), json!({}))),
+        ("/api/v1/jobs/dead/{id}/replay", (b_task.clone(), json!({}))),
     ]);
 
     let (_, spec) = app.call(Method::GET, "/api/openapi.json", None, None).await;
@@ -77,6 +108,14 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     assert!(!a_members.to_string().contains(&b_member_email));
     let (_, a_keys) = app.get("/api/v1/api-keys", &a_owner).await;
     assert!(!a_keys.to_string().contains(&b_key_id));
+    let (_, a_dead) = app.get("/api/v1/jobs/dead", &a_owner).await;
+    assert_eq!(a_dead, json!([]), "org B's dead letters are not org A's");
+    let (s, b_dead) = app.get("/api/v1/jobs/dead", &b_owner).await;
+    assert_eq!(
+        (s, b_dead[0]["status"].as_str()),
+        (StatusCode::OK, Some("dead")),
+        "org B's dead letter was not replayed by org A"
+    );
     let (_, a_audit) = app.get("/api/v1/audit", &a_owner).await;
     assert!(!a_audit.to_string().contains(&b_member_email));
 }
