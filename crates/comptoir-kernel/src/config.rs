@@ -35,11 +35,17 @@ pub struct Config {
     pub master_key: Option<SecretString>,
     /// Default: `master.key` in the data dir.
     pub master_key_file: Option<PathBuf>,
+    /// `redis://host:6379/0`: shares rate limits and the cache between processes.
+    #[serde(skip_serializing)]
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key we write (several installs can share one Redis).
+    pub redis_key_prefix: String,
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub http: HttpConfig,
     pub db: DbConfig,
     pub jobs: JobsConfig,
+    pub rate_limits: crate::ratelimit::RateLimitConfig,
 }
 
 /// The job queue and its workers.
@@ -115,11 +121,14 @@ impl Default for Config {
             database_url: None,
             master_key: None,
             master_key_file: None,
+            redis_url: None,
+            redis_key_prefix: "comptoir:".into(),
             log: LogConfig::default(),
             auth: AuthConfig::default(),
             http: HttpConfig::default(),
             db: DbConfig::default(),
             jobs: JobsConfig::default(),
+            rate_limits: Default::default(),
         }
     }
 }
@@ -275,6 +284,14 @@ impl Config {
                 json!(redact_url(&self.database_url())),
             );
             map.insert(
+                "redis_url".into(),
+                json!(
+                    self.redis_url
+                        .as_ref()
+                        .map(|u| redact_url(u.expose_secret()))
+                ),
+            );
+            map.insert(
                 "master_key".into(),
                 json!(self.master_key.as_ref().map(|_| "[redacted]")),
             );
@@ -326,6 +343,7 @@ fn known_env_vars() -> BTreeMap<String, Value> {
     // Secrets are skipped when serializing, so name them here.
     out.insert("database_url".into(), Value::Null);
     out.insert("master_key".into(), Value::Null);
+    out.insert("redis_url".into(), Value::Null);
     out
 }
 

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod entities;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod metrics;
+pub mod ratelimit;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;

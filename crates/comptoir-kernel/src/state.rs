@@ -10,7 +10,9 @@ use axum::http::Extensions;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::tokens::JwtKeys;
+use crate::cache::{Cache, Caches};
 use crate::config::Config;
+use crate::ratelimit::RateLimiter;
 use crate::secrets::{MasterKey, SecretCipher};
 
 /// Outcome of one component's health check.
@@ -45,6 +47,11 @@ pub struct Inner {
     pub cipher: SecretCipher,
     pub health_checks: Vec<Arc<dyn HealthCheck>>,
     pub started_at: Instant,
+    pub rate_limiter: Arc<RateLimiter>,
+    /// Named caches on the configured backend (moka or Redis).
+    pub caches: Caches,
+    /// Org plans and key/session → org lookups used by the rate limiter.
+    pub plan_cache: Cache,
     extensions: Extensions,
 }
 
@@ -57,8 +64,12 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn builder(db: DatabaseConnection, config: Config, master: &MasterKey) -> AppStateBuilder {
+        let caches = Caches::default();
         AppStateBuilder {
             inner: Inner {
+                rate_limiter: Arc::new(RateLimiter::local(config.rate_limits.clone())),
+                plan_cache: caches.cache("plans", crate::http::ratelimit::PLAN_TTL, 100_000),
+                caches,
                 jwt: JwtKeys::new(master, config.auth.access_ttl_secs),
                 cipher: master.cipher(),
                 db,
@@ -84,6 +95,22 @@ pub struct AppStateBuilder {
 impl AppStateBuilder {
     pub fn health_check(mut self, check: Arc<dyn HealthCheck>) -> Self {
         self.inner.health_checks.push(check);
+        self
+    }
+
+    /// Shares rate limits and caches through Redis.
+    pub fn redis(mut self, conn: redis::aio::ConnectionManager) -> Self {
+        let prefix = self.inner.config.redis_key_prefix.clone();
+        self.inner.rate_limiter = Arc::new(RateLimiter::redis(
+            self.inner.config.rate_limits.clone(),
+            conn.clone(),
+            prefix.clone(),
+        ));
+        self.inner.caches = Caches::new(Some((conn, prefix)));
+        self.inner.plan_cache =
+            self.inner
+                .caches
+                .cache("plans", crate::http::ratelimit::PLAN_TTL, 100_000);
         self
     }
 

@@ -13,9 +13,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::{Next, from_fn};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use comptoir_kernel::http::ratelimit::rate_limit;
 use comptoir_kernel::http::request_id::request_context;
 use comptoir_kernel::{AppError, AppState, ErrorCode};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -42,6 +43,7 @@ pub fn app(state: AppState, api: OpenApiRouter<AppState>) -> Router {
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("x-frame-options", "DENY"))
         .layer(header("referrer-policy", "same-origin"))
+        .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn(request_context))
         .with_state(state)
 }

@@ -15,6 +15,7 @@ use comptoir_kernel::secrets::MasterKey;
 use comptoir_web::OpenApiRouter;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -60,6 +61,21 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
     Ok(db)
 }
 
+async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let redacted = comptoir_kernel::config::redact_url(url);
+    let client = redis::Client::open(url)
+        .map_err(|e| anyhow::anyhow!("invalid Redis URL {redacted}: {e}"))?;
+    let conn = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.get_connection_manager(),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("Redis at {redacted} did not answer"))?
+    .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {redacted}: {e}"))?;
+    tracing::info!(redis = %redacted, "rate limits and caches are shared through Redis");
+    Ok(conn)
+}
+
 /// A ready-to-serve application.
 pub struct App {
     pub state: AppState,
@@ -70,7 +86,15 @@ pub struct App {
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = open_database(&config).await?;
     let master = MasterKey::load(config.master_key.as_ref(), &config.master_key_path())?;
-    let state = AppState::builder(db.clone(), config, &master)
+    let redis = match &config.redis_url {
+        Some(url) => Some(connect_redis(url.expose_secret()).await?),
+        None => None,
+    };
+    let mut builder = AppState::builder(db.clone(), config, &master);
+    if let Some(conn) = redis {
+        builder = builder.redis(conn);
+    }
+    let state = builder
         .health_check(Arc::new(DatabaseHealth(db.clone())))
         .health_check(Arc::new(QueueHealth(db)))
         .build();

@@ -2,6 +2,7 @@
 //! `AppError`s, and client-address detection.
 
 pub mod extract;
+pub mod ratelimit;
 pub mod request_id;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, ClientIp};

@@ -27,6 +27,7 @@ const CODES: &[&str] = &[
     "route_not_found",
     "method_not_allowed",
     "already_exists",
+    "rate_limited",
     "conflict",
 ];
 const INJECTIONS: &[&str] = &[

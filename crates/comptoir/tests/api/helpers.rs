@@ -88,6 +88,9 @@ impl TestApp {
             .config;
         config.data_dir = dir.path().to_owned();
         config.db.max_connections = 5;
+        // Rate limits have their own tests; elsewhere they would only add noise.
+        config.rate_limits.enabled = false;
+        config.jobs.workers_in_serve = false;
         let pg = match std::env::var("COMPTOIR_TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let pg = fresh_postgres(&admin).await;

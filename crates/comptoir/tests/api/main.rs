@@ -16,4 +16,5 @@ mod members;
 mod metrics;
 mod openapi;
 mod queue_processes;
+mod rate_limits;
 mod ui;
