@@ -18,8 +18,10 @@ fn main() {
         eprintln!("model store: {p:?}")
     })
     .expect("pull the default model");
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sentences.txt"))
-        .expect("sentences");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sentences.txt"),
+    )
+    .expect("sentences");
     let sentences: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
     let modes = match std::env::var("COMPTOIR_BENCH_MODES").as_deref() {
         Ok("quantized") => vec![WeightMode::Quantized],

@@ -163,9 +163,11 @@ fn run_batch(model: &TextEmbedder, batch: Vec<Request>) {
             let msg = e.to_string();
             tracing::warn!(error = %msg, "embedding batch failed");
             for r in batch {
-                let _ = r.reply.send(Err(EmbedError::Inference(candle_core::Error::Msg(
-                    msg.clone(),
-                ))));
+                let _ = r
+                    .reply
+                    .send(Err(EmbedError::Inference(candle_core::Error::Msg(
+                        msg.clone(),
+                    ))));
             }
         }
     }

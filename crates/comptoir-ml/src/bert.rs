@@ -116,9 +116,11 @@ impl Weights for E5s1Weights<'_> {
             .get(name)
             .ok_or_else(|| missing(name, "E5S1"))?;
         match (e.kind, self.mode) {
-            (TensorKind::Q4_0, WeightMode::Quantized) => {
-                Ok(QMatMul::QTensor(Arc::new(q4_tensor(self.img.bytes(e), &e.shape, &self.device)?)))
-            }
+            (TensorKind::Q4_0, WeightMode::Quantized) => Ok(QMatMul::QTensor(Arc::new(q4_tensor(
+                self.img.bytes(e),
+                &e.shape,
+                &self.device,
+            )?))),
             _ => Ok(QMatMul::Tensor(self.vector(name)?)),
         }
     }
@@ -251,13 +253,22 @@ impl Bert {
                 .and_then(|v| usize::try_from(v).ok())
                 .ok_or_else(|| LoadError::Config(format!("missing or invalid `{k}`")))
         };
-        let model_type = cfg.get("model_type").and_then(|v| v.as_str()).unwrap_or("bert");
-        let act = cfg.get("hidden_act").and_then(|v| v.as_str()).unwrap_or("gelu");
+        let model_type = cfg
+            .get("model_type")
+            .and_then(|v| v.as_str())
+            .unwrap_or("bert");
+        let act = cfg
+            .get("hidden_act")
+            .and_then(|v| v.as_str())
+            .unwrap_or("gelu");
         if act != "gelu" {
             return Err(LoadError::Config(format!("unsupported hidden_act `{act}`")));
         }
         let roberta = matches!(model_type, "roberta" | "xlm-roberta" | "camembert");
-        let pad = cfg.get("pad_token_id").and_then(|v| v.as_u64()).unwrap_or(1) as usize;
+        let pad = cfg
+            .get("pad_token_id")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(1) as usize;
         let config = BertConfig {
             hidden: int("hidden_size")?,
             layers: int("num_hidden_layers")?,
@@ -272,7 +283,9 @@ impl Bert {
             position_offset: if roberta { pad + 1 } else { 0 },
         };
         if config.heads == 0 || config.hidden % config.heads != 0 {
-            return Err(LoadError::Config("hidden_size not divisible by heads".into()));
+            return Err(LoadError::Config(
+                "hidden_size not divisible by heads".into(),
+            ));
         }
         let device = Device::Cpu;
         let tensors = candle_core::safetensors::load(dir.join("model.safetensors"), &device)?;
@@ -356,7 +369,12 @@ impl Bert {
     /// Runs the encoder on a padded batch and returns mean-pooled, L2-normalized
     /// sentence embeddings, one row per sequence. `ids` is `[batch, len]` row-major;
     /// `lens[i]` is the number of real tokens of row `i` (the rest is padding).
-    pub fn embed(&self, ids: &[u32], lens: &[usize], len: usize) -> candle_core::Result<Vec<Vec<f32>>> {
+    pub fn embed(
+        &self,
+        ids: &[u32],
+        lens: &[usize],
+        len: usize,
+    ) -> candle_core::Result<Vec<Vec<f32>>> {
         let b = lens.len();
         let c = &self.config;
         let (nh, hd) = (c.heads, c.hidden / c.heads);
@@ -402,7 +420,11 @@ impl Bert {
         let summed = x.broadcast_mul(&m3)?.sum(1)?;
         let counts = m3.sum(1)?.clamp(1.0, f64::MAX)?;
         let mean = summed.broadcast_div(&counts)?;
-        let norm = mean.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        let norm = mean
+            .sqr()?
+            .sum_keepdim(D::Minus1)?
+            .sqrt()?
+            .clamp(1e-12, f64::MAX)?;
         mean.broadcast_div(&norm)?.to_vec2::<f32>()
     }
 }

@@ -498,8 +498,12 @@ pub(crate) mod tests {
     fn absurd_dimensions_are_rejected_before_allocating() {
         let img = tiny_image(&tiny_header());
         // hidden = i32::MAX, layers = -1, vocab huge, piece count huge.
-        for (offset, value) in [(8usize, i32::MAX), (12, -1), (24, i32::MAX), (44, 2_000_000_000)]
-        {
+        for (offset, value) in [
+            (8usize, i32::MAX),
+            (12, -1),
+            (24, i32::MAX),
+            (44, 2_000_000_000),
+        ] {
             let mut bad = img.clone();
             bad[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
             assert!(E5s1::parse(bad).is_err(), "field at {offset} = {value}");

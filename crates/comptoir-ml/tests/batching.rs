@@ -10,14 +10,25 @@ use comptoir_ml::{BatchConfig, EmbedKind, Embedder, LoadOptions, TextEmbedder};
 async fn concurrent_calls_match_single_calls() {
     let dir = common::default_model_dir();
     let direct = TextEmbedder::load(&dir, LoadOptions::default()).expect("load");
-    let sentences: Vec<String> = common::sentences().into_iter().step_by(4).take(40).collect();
+    let sentences: Vec<String> = common::sentences()
+        .into_iter()
+        .step_by(4)
+        .take(40)
+        .collect();
     // Reference: each text alone, no batching, no padding.
     let single: Vec<Vec<f32>> = sentences
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let kind = if i % 3 == 0 { EmbedKind::Query } else { EmbedKind::Passage };
-            direct.embed(&[(kind, s.as_str())]).expect("embed").remove(0)
+            let kind = if i % 3 == 0 {
+                EmbedKind::Query
+            } else {
+                EmbedKind::Passage
+            };
+            direct
+                .embed(&[(kind, s.as_str())])
+                .expect("embed")
+                .remove(0)
         })
         .collect();
 
@@ -35,8 +46,15 @@ async fn concurrent_calls_match_single_calls() {
     for (i, s) in sentences.iter().cloned().enumerate() {
         let e = embedder.clone();
         tasks.push(tokio::spawn(async move {
-            let kind = if i % 3 == 0 { EmbedKind::Query } else { EmbedKind::Passage };
-            (i, e.embed(kind, &[s.as_str()]).await.expect("embed").remove(0))
+            let kind = if i % 3 == 0 {
+                EmbedKind::Query
+            } else {
+                EmbedKind::Passage
+            };
+            (
+                i,
+                e.embed(kind, &[s.as_str()]).await.expect("embed").remove(0),
+            )
         }));
     }
     // A multi-text call in the middle of the stream must come back in order too.
@@ -46,11 +64,19 @@ async fn concurrent_calls_match_single_calls() {
         .expect("pair");
     for t in tasks {
         let (i, v) = t.await.expect("task");
-        let diff = v.iter().zip(&single[i]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let diff = v
+            .iter()
+            .zip(&single[i])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(diff < 1e-4, "text {i}: batched vector differs by {diff}");
     }
     for (v, i) in pair.iter().zip([1, 2]) {
-        let diff = v.iter().zip(&single[i]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let diff = v
+            .iter()
+            .zip(&single[i])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(diff < 1e-4, "pair text {i}: differs by {diff}");
     }
     assert!(embedder.embed_queries(&[]).await.expect("empty").is_empty());

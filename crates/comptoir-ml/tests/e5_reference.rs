@@ -70,16 +70,26 @@ fn check(mode: WeightMode, min_cos: f32) {
         for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
             assert_eq!(a.len(), 384);
             let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-            assert!((norm - 1.0).abs() < 1e-4, "vector {i} not normalized: {norm}");
+            assert!(
+                (norm - 1.0).abs() < 1e-4,
+                "vector {i} not normalized: {norm}"
+            );
             let c = cosine(a, b);
             if c < worst.0 {
                 worst = (c, i);
             }
         }
-        eprintln!("{mode:?} {kind:?}: worst cosine {:.6} (sentence {})", worst.0, worst.1);
+        eprintln!(
+            "{mode:?} {kind:?}: worst cosine {:.6} (sentence {})",
+            worst.0, worst.1
+        );
         for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
             let c = cosine(a, b);
-            assert!(c >= min_cos, "{mode:?} {kind:?} sentence {i} cosine {c:.6} < {min_cos}: {:?}", sentences[i]);
+            assert!(
+                c >= min_cos,
+                "{mode:?} {kind:?} sentence {i} cosine {c:.6} < {min_cos}: {:?}",
+                sentences[i]
+            );
         }
     }
 }

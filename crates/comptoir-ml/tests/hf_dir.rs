@@ -18,11 +18,31 @@ const MAXP: usize = 64;
 /// (E5S1 name, Hugging Face name, shape)
 fn names() -> Vec<(String, String, Vec<usize>)> {
     let mut v = vec![
-        ("emb.word".into(), "embeddings.word_embeddings.weight".into(), vec![VOCAB, H]),
-        ("emb.pos".into(), "embeddings.position_embeddings.weight".into(), vec![MAXP, H]),
-        ("emb.type".into(), "embeddings.token_type_embeddings.weight".into(), vec![2, H]),
-        ("emb.ln.w".into(), "embeddings.LayerNorm.weight".into(), vec![H]),
-        ("emb.ln.b".into(), "embeddings.LayerNorm.bias".into(), vec![H]),
+        (
+            "emb.word".into(),
+            "embeddings.word_embeddings.weight".into(),
+            vec![VOCAB, H],
+        ),
+        (
+            "emb.pos".into(),
+            "embeddings.position_embeddings.weight".into(),
+            vec![MAXP, H],
+        ),
+        (
+            "emb.type".into(),
+            "embeddings.token_type_embeddings.weight".into(),
+            vec![2, H],
+        ),
+        (
+            "emb.ln.w".into(),
+            "embeddings.LayerNorm.weight".into(),
+            vec![H],
+        ),
+        (
+            "emb.ln.b".into(),
+            "embeddings.LayerNorm.bias".into(),
+            vec![H],
+        ),
     ];
     for l in 0..LAYERS {
         for (short, long, out, inp) in [
@@ -33,12 +53,31 @@ fn names() -> Vec<(String, String, Vec<usize>)> {
             ("fi", "intermediate.dense", FF, H),
             ("fo", "output.dense", H, FF),
         ] {
-            v.push((format!("l{l}.{short}.w"), format!("encoder.layer.{l}.{long}.weight"), vec![out, inp]));
-            v.push((format!("l{l}.{short}.b"), format!("encoder.layer.{l}.{long}.bias"), vec![out]));
+            v.push((
+                format!("l{l}.{short}.w"),
+                format!("encoder.layer.{l}.{long}.weight"),
+                vec![out, inp],
+            ));
+            v.push((
+                format!("l{l}.{short}.b"),
+                format!("encoder.layer.{l}.{long}.bias"),
+                vec![out],
+            ));
         }
-        for (short, long) in [("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")] {
-            v.push((format!("l{l}.{short}.w"), format!("encoder.layer.{l}.{long}.weight"), vec![H]));
-            v.push((format!("l{l}.{short}.b"), format!("encoder.layer.{l}.{long}.bias"), vec![H]));
+        for (short, long) in [
+            ("aln", "attention.output.LayerNorm"),
+            ("oln", "output.LayerNorm"),
+        ] {
+            v.push((
+                format!("l{l}.{short}.w"),
+                format!("encoder.layer.{l}.{long}.weight"),
+                vec![H],
+            ));
+            v.push((
+                format!("l{l}.{short}.b"),
+                format!("encoder.layer.{l}.{long}.bias"),
+                vec![H],
+            ));
         }
     }
     v
@@ -96,11 +135,18 @@ fn hf_directory_and_e5s1_give_the_same_embeddings() {
     let mut flat = Vec::new();
     for (short, long, shape) in names() {
         let t = if short.ends_with("ln.w") {
-            (Tensor::randn(0f32, 0.1, shape.as_slice(), &Device::Cpu).expect("randn") + 1.0).expect("add")
+            (Tensor::randn(0f32, 0.1, shape.as_slice(), &Device::Cpu).expect("randn") + 1.0)
+                .expect("add")
         } else {
             Tensor::randn(0f32, 0.2, shape.as_slice(), &Device::Cpu).expect("randn")
         };
-        flat.push((short, t.flatten_all().expect("flat").to_vec1::<f32>().expect("vec")));
+        flat.push((
+            short,
+            t.flatten_all()
+                .expect("flat")
+                .to_vec1::<f32>()
+                .expect("vec"),
+        ));
         st.insert(long, t);
     }
     candle_core::safetensors::save(&st, hf.join("model.safetensors")).expect("save");

