@@ -282,7 +282,7 @@ impl Bert {
                 .unwrap_or(1e-12),
             position_offset: if roberta { pad + 1 } else { 0 },
         };
-        if config.heads == 0 || config.hidden % config.heads != 0 {
+        if config.heads == 0 || !config.hidden.is_multiple_of(config.heads) {
             return Err(LoadError::Config(
                 "hidden_size not divisible by heads".into(),
             ));

@@ -256,7 +256,7 @@ impl E5s1 {
             };
             let want_bytes = match kind {
                 TensorKind::F32 => n.checked_mul(4),
-                TensorKind::Q4_0 if n % QK == 0 => (n / QK).checked_mul(Q4_0_BLOCK_BYTES),
+                TensorKind::Q4_0 if n.is_multiple_of(QK) => (n / QK).checked_mul(Q4_0_BLOCK_BYTES),
                 TensorKind::Q4_0 => None,
             };
             let bad = |reason: String| FormatError::BadTensor {
@@ -431,7 +431,7 @@ pub(crate) mod tests {
                         } else {
                             ((j * 13 + i) % 17) as f32 / 40.0 - 0.2
                         };
-                        (v as f32).to_le_bytes()
+                        v.to_le_bytes()
                     })
                     .collect()
             };

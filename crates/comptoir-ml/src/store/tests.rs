@@ -166,9 +166,8 @@ fn pip_spec() -> ModelSpec {
 #[test]
 fn unreachable_pip_index_gives_a_clear_error() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let mut pip = PipClient::default();
     // Nothing listens on port 9; no local wheel directory; no retries.
-    pip.env = [
+    let env = [
         ("PIP_INDEX_URL", "http://127.0.0.1:9/"),
         ("PIP_FIND_LINKS", ""),
         ("PIP_NO_INDEX", ""),
@@ -179,7 +178,12 @@ fn unreachable_pip_index_gives_a_clear_error() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let options = PullOptions { pip };
+    let options = PullOptions {
+        pip: PipClient {
+            env,
+            ..PipClient::default()
+        },
+    };
     let err = pull_with(tmp.path(), &pip_spec(), &options, &mut |_| {}).expect_err("must fail");
     let msg = err.to_string();
     assert!(
