@@ -43,8 +43,13 @@ struct Linear {
 }
 
 impl Linear {
+    /// `x` is `[batch, len, in]`. It is flattened to one `[batch·len, in]` matrix so
+    /// the whole batch is a single matmul instead of one small matmul per sequence.
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.w.forward(x)?.broadcast_add(&self.b)
+        let (b, l, i) = x.dims3()?;
+        let y = self.w.forward(&x.reshape((b * l, i))?)?.broadcast_add(&self.b)?;
+        let o = y.dim(1)?;
+        y.reshape((b, l, o))
     }
 }
 
