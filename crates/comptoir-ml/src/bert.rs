@@ -47,7 +47,10 @@ impl Linear {
     /// the whole batch is a single matmul instead of one small matmul per sequence.
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (b, l, i) = x.dims3()?;
-        let y = self.w.forward(&x.reshape((b * l, i))?)?.broadcast_add(&self.b)?;
+        let y = self
+            .w
+            .forward(&x.reshape((b * l, i))?)?
+            .broadcast_add(&self.b)?;
         let o = y.dim(1)?;
         y.reshape((b, l, o))
     }

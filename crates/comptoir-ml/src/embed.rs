@@ -12,6 +12,9 @@ pub const E5S1_FILE: &str = "model.e5s1";
 /// Tokenizer file (Hugging Face `tokenizer.json`).
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 
+/// Most padded tokens in one forward pass.
+const TOKEN_BUDGET: usize = 2048;
+
 /// Whether a text is a search query or a document; e5 models expect a different prefix
 /// for each (`query: ` / `passage: `).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,8 +151,21 @@ impl TextEmbedder {
         // Sort by length so each forward pass pads little, then restore the order.
         let mut order: Vec<usize> = (0..seqs.len()).collect();
         order.sort_by_key(|&i| seqs[i].len());
+        // Group neighbours (in length order) under both a count and a padded-token
+        // budget, so one long text does not pad a whole batch of short ones.
+        let mut groups: Vec<&[usize]> = Vec::new();
+        let mut start = 0;
+        for end in 1..=order.len() {
+            let full = end == order.len()
+                || end - start >= self.max_batch.max(1)
+                || (end - start + 1) * seqs[order[end]].len() > TOKEN_BUDGET;
+            if full {
+                groups.push(&order[start..end]);
+                start = end;
+            }
+        }
         let mut out = vec![Vec::new(); seqs.len()];
-        for chunk in order.chunks(self.max_batch.max(1)) {
+        for chunk in groups {
             let len = chunk.iter().map(|&i| seqs[i].len()).max().unwrap_or(0);
             let mut ids = Vec::with_capacity(chunk.len() * len);
             let mut lens = Vec::with_capacity(chunk.len());
