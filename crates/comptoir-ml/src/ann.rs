@@ -219,6 +219,12 @@ impl VectorIndex {
         all.get(key).map_or(0, Collection::live)
     }
 
+    /// Whether a collection is served by an HNSW graph (else by exact search).
+    pub fn has_graph(&self, key: &CollectionKey) -> bool {
+        let all = self.collections.read().unwrap_or_else(|e| e.into_inner());
+        all.get(key).is_some_and(|c| c.graph.is_some())
+    }
+
     /// Whether a collection holds no vector.
     pub fn is_empty(&self, key: &CollectionKey) -> bool {
         self.len(key) == 0
@@ -327,10 +333,11 @@ mod tests {
             index.upsert(&key, i as u64, v.clone()).expect("upsert");
         }
         assert_eq!(index.len(&key), n);
+        assert!(index.has_graph(&key), "5,000 vectors must use the graph");
         let queries = vectors(30, dim, 7);
         let mut total = 0.0;
         let mut total_filtered = 0.0;
-        let even = |id: u64| id % 2 == 0;
+        let even = |id: u64| id.is_multiple_of(2);
         for q in &queries {
             let found = index.search(&key, q, 100);
             assert_eq!(found.len(), 100);
@@ -340,7 +347,10 @@ mod tests {
             assert!(found.iter().all(|h| even(h.id)), "filter violated");
             total_filtered += recall(&found, &exact(&data, q, 100, even));
         }
-        let (r, rf) = (total / queries.len() as f64, total_filtered / queries.len() as f64);
+        let (r, rf) = (
+            total / queries.len() as f64,
+            total_filtered / queries.len() as f64,
+        );
         eprintln!("recall@100 = {r:.3}, filtered = {rf:.3}");
         assert!(r >= 0.95, "recall@100 {r}");
         assert!(rf >= 0.95, "filtered recall@100 {rf}");
@@ -354,12 +364,17 @@ mod tests {
         for (i, v) in data.iter().enumerate() {
             index.upsert(&key, i as u64, v.clone()).expect("upsert");
         }
+        assert!(!index.has_graph(&key));
         let q = &data[10];
         let found: Vec<u64> = index.search(&key, q, 20).iter().map(|h| h.id).collect();
         assert_eq!(found, exact(&data, q, 20, |_| true));
         assert_eq!(found[0], 10);
         let few = |id: u64| id % 50 == 1;
-        let found: Vec<u64> = index.search_filtered(&key, q, 5, &few).iter().map(|h| h.id).collect();
+        let found: Vec<u64> = index
+            .search_filtered(&key, q, 5, &few)
+            .iter()
+            .map(|h| h.id)
+            .collect();
         assert_eq!(found, exact(&data, q, 5, few));
     }
 
@@ -383,6 +398,9 @@ mod tests {
             index.upsert(&b, 3, vec![1.0, 0.0, 0.0]),
             Err(IndexError::Dimension { want: 2, got: 3 })
         );
-        assert_eq!(index.upsert(&b, 3, vec![f32::NAN, 0.0]), Err(IndexError::BadVector));
+        assert_eq!(
+            index.upsert(&b, 3, vec![f32::NAN, 0.0]),
+            Err(IndexError::BadVector)
+        );
     }
 }

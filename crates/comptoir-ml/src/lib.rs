@@ -13,6 +13,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "ann")]
+pub mod ann;
 mod batcher;
 pub mod bert;
 pub mod e5s1;
