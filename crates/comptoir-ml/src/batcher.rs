@@ -59,6 +59,17 @@ impl Embedder {
         Ok(Self { tx, dim })
     }
 
+    /// Loads the default embedding model from `models_dir` (it must already be pulled:
+    /// this verifies checksums but never downloads) and starts the worker with default
+    /// batching. An error here means "embeddings degraded", never a panic.
+    pub fn load_default(models_dir: &std::path::Path) -> Result<Self, EmbedError> {
+        let dir = crate::store::verify(models_dir, &crate::store::default_embedding_model())?;
+        Self::spawn(
+            TextEmbedder::load(&dir, crate::LoadOptions::default())?,
+            BatchConfig::default(),
+        )
+    }
+
     /// Embedding dimension.
     pub fn dim(&self) -> usize {
         self.dim

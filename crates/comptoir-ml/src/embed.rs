@@ -51,6 +51,8 @@ pub enum EmbedError {
     Inference(#[from] candle_core::Error),
     #[error("the embedding worker has stopped")]
     WorkerGone,
+    #[error("model not available: {0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Load options.

@@ -6,6 +6,16 @@ use std::time::Duration;
 
 use comptoir_ml::{BatchConfig, EmbedKind, Embedder, LoadOptions, TextEmbedder};
 
+fn assert_handle<T: Clone + Send + Sync + 'static>() {}
+
+#[tokio::test]
+async fn missing_default_model_is_an_error() {
+    assert_handle::<Embedder>();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let err = Embedder::load_default(tmp.path()).expect_err("nothing pulled");
+    assert!(err.to_string().contains("model not available"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_match_single_calls() {
     let dir = common::default_model_dir();
@@ -31,6 +41,20 @@ async fn concurrent_calls_match_single_calls() {
                 .remove(0)
         })
         .collect();
+
+    // The pulled default model loads through the convenience constructor too.
+    let default = Embedder::load_default(dir.parent().expect("models dir")).expect("load_default");
+    let v = default
+        .embed_queries(&[sentences[0].as_str()])
+        .await
+        .expect("embed");
+    let diff = v[0]
+        .iter()
+        .zip(&single[0])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(diff < 1e-4, "load_default vector differs by {diff}");
+    drop(default);
 
     let embedder = Embedder::spawn(
         TextEmbedder::load(&dir, LoadOptions::default()).expect("load"),
