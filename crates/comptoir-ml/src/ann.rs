@@ -1,0 +1,406 @@
+//! In-memory vector index per (organisation, collection): HNSW (hnsw_rs) for large
+//! collections, exact search for small ones and for very selective filters.
+//!
+//! Vectors are compared by cosine similarity. Updates replace a vector under the same
+//! id; removed or replaced entries stay in the graph (HNSW cannot delete) and are
+//! filtered out of results.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use hnsw_rs::prelude::{DistCosine, FilterT, Hnsw};
+
+/// Identifies one collection of one organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CollectionKey {
+    pub org: String,
+    pub collection: String,
+}
+
+impl CollectionKey {
+    pub fn new(org: impl Into<String>, collection: impl Into<String>) -> Self {
+        Self {
+            org: org.into(),
+            collection: collection.into(),
+        }
+    }
+}
+
+/// Tuning of the index.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexConfig {
+    /// Collections with fewer live vectors than this are searched exactly.
+    pub exact_below: usize,
+    /// A filter admitting fewer vectors than this is searched exactly too.
+    pub exact_filter_below: usize,
+    /// HNSW graph degree.
+    pub max_connections: usize,
+    pub ef_construction: usize,
+    /// Search breadth; raised to `k` when `k` is larger.
+    pub ef_search: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            exact_below: 2_000,
+            exact_filter_below: 1_000,
+            max_connections: 16,
+            ef_construction: 200,
+            ef_search: 128,
+        }
+    }
+}
+
+/// A search hit: the caller's id and the cosine similarity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub id: u64,
+    pub score: f32,
+}
+
+/// Why an operation was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum IndexError {
+    #[error("vector has {got} dimensions, the collection has {want}")]
+    Dimension { want: usize, got: usize },
+    #[error("vector is empty or not finite")]
+    BadVector,
+}
+
+struct Collection {
+    dim: usize,
+    /// Slot → caller id; `None` once removed or replaced.
+    slots: Vec<Option<u64>>,
+    vectors: Vec<Vec<f32>>,
+    by_id: HashMap<u64, usize>,
+    graph: Option<Hnsw<'static, f32, DistCosine>>,
+}
+
+impl Collection {
+    fn live(&self) -> usize {
+        self.by_id.len()
+    }
+
+    fn build_graph(&mut self, cfg: &IndexConfig) {
+        let graph = Hnsw::new(
+            cfg.max_connections,
+            self.slots.len().max(1024) * 2,
+            16,
+            cfg.ef_construction,
+            DistCosine {},
+        );
+        for (slot, v) in self.vectors.iter().enumerate() {
+            if self.slots[slot].is_some() {
+                graph.insert((v.as_slice(), slot));
+            }
+        }
+        self.graph = Some(graph);
+    }
+
+    fn exact(&self, query: &[f32], k: usize, keep: &dyn Fn(u64) -> bool) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = self
+            .slots
+            .iter()
+            .zip(&self.vectors)
+            .filter_map(|(id, v)| {
+                let id = (*id)?;
+                keep(id).then(|| Hit {
+                    id,
+                    score: crate::cosine(query, v),
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(k);
+        hits
+    }
+}
+
+struct SlotFilter<'a> {
+    slots: &'a [Option<u64>],
+    keep: &'a dyn Fn(u64) -> bool,
+}
+
+impl FilterT for SlotFilter<'_> {
+    fn hnsw_filter(&self, slot: &usize) -> bool {
+        self.slots
+            .get(*slot)
+            .copied()
+            .flatten()
+            .is_some_and(|id| (self.keep)(id))
+    }
+}
+
+/// Vector index for every collection of every organisation of the process.
+pub struct VectorIndex {
+    config: IndexConfig,
+    collections: RwLock<HashMap<CollectionKey, Collection>>,
+}
+
+impl std::fmt::Debug for VectorIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorIndex")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for VectorIndex {
+    fn default() -> Self {
+        Self::new(IndexConfig::default())
+    }
+}
+
+impl VectorIndex {
+    pub fn new(config: IndexConfig) -> Self {
+        Self {
+            config,
+            collections: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Adds or replaces the vector stored under `id`. The first vector fixes the
+    /// collection's dimension.
+    pub fn upsert(&self, key: &CollectionKey, id: u64, vector: Vec<f32>) -> Result<(), IndexError> {
+        if vector.is_empty() || !vector.iter().all(|x| x.is_finite()) {
+            return Err(IndexError::BadVector);
+        }
+        let mut all = self.collections.write().unwrap_or_else(|e| e.into_inner());
+        let c = all.entry(key.clone()).or_insert_with(|| Collection {
+            dim: vector.len(),
+            slots: Vec::new(),
+            vectors: Vec::new(),
+            by_id: HashMap::new(),
+            graph: None,
+        });
+        if vector.len() != c.dim {
+            return Err(IndexError::Dimension {
+                want: c.dim,
+                got: vector.len(),
+            });
+        }
+        if let Some(old) = c.by_id.remove(&id) {
+            c.slots[old] = None;
+            c.vectors[old] = Vec::new();
+        }
+        let slot = c.slots.len();
+        c.slots.push(Some(id));
+        c.by_id.insert(id, slot);
+        if let Some(g) = &c.graph {
+            g.insert((vector.as_slice(), slot));
+        }
+        c.vectors.push(vector);
+        if c.graph.is_none() && c.live() >= self.config.exact_below {
+            c.build_graph(&self.config);
+        }
+        Ok(())
+    }
+
+    /// Removes the vector stored under `id`; returns whether there was one.
+    pub fn remove(&self, key: &CollectionKey, id: u64) -> bool {
+        let mut all = self.collections.write().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = all.get_mut(key) else {
+            return false;
+        };
+        match c.by_id.remove(&id) {
+            Some(slot) => {
+                c.slots[slot] = None;
+                c.vectors[slot] = Vec::new();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Number of live vectors in a collection.
+    pub fn len(&self, key: &CollectionKey) -> usize {
+        let all = self.collections.read().unwrap_or_else(|e| e.into_inner());
+        all.get(key).map_or(0, Collection::live)
+    }
+
+    /// Whether a collection is served by an HNSW graph (else by exact search).
+    pub fn has_graph(&self, key: &CollectionKey) -> bool {
+        let all = self.collections.read().unwrap_or_else(|e| e.into_inner());
+        all.get(key).is_some_and(|c| c.graph.is_some())
+    }
+
+    /// Whether a collection holds no vector.
+    pub fn is_empty(&self, key: &CollectionKey) -> bool {
+        self.len(key) == 0
+    }
+
+    /// The `k` most similar vectors, best first.
+    pub fn search(&self, key: &CollectionKey, query: &[f32], k: usize) -> Vec<Hit> {
+        self.search_filtered(key, query, k, &|_| true)
+    }
+
+    /// The `k` most similar vectors whose id passes `keep`, best first. The filter is
+    /// applied during graph traversal, and selective filters fall back to exact search.
+    pub fn search_filtered(
+        &self,
+        key: &CollectionKey,
+        query: &[f32],
+        k: usize,
+        keep: &dyn Fn(u64) -> bool,
+    ) -> Vec<Hit> {
+        let all = self.collections.read().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = all.get(key) else {
+            return Vec::new();
+        };
+        if k == 0 || query.len() != c.dim {
+            return Vec::new();
+        }
+        let Some(graph) = &c.graph else {
+            return c.exact(query, k, keep);
+        };
+        let admitted = c
+            .slots
+            .iter()
+            .flatten()
+            .filter(|&&id| keep(id))
+            .take(self.config.exact_filter_below)
+            .count();
+        if admitted < self.config.exact_filter_below {
+            return c.exact(query, k, keep);
+        }
+        let filter = SlotFilter {
+            slots: &c.slots,
+            keep,
+        };
+        let ef = self.config.ef_search.max(k);
+        let mut hits: Vec<Hit> = graph
+            .search_filter(query, k, ef, Some(&filter))
+            .into_iter()
+            .filter_map(|n| {
+                let id = c.slots.get(n.d_id).copied().flatten()?;
+                Some(Hit {
+                    id,
+                    score: crate::cosine(query, &c.vectors[n.d_id]),
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random unit vectors (xorshift), no extra dependency.
+    fn vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut s = seed | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f32 / (1u64 << 53) as f32 - 0.5
+        };
+        (0..n)
+            .map(|_| {
+                let v: Vec<f32> = (0..dim).map(|_| next()).collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.into_iter().map(|x| x / norm).collect()
+            })
+            .collect()
+    }
+
+    fn exact(data: &[Vec<f32>], q: &[f32], k: usize, keep: impl Fn(u64) -> bool) -> Vec<u64> {
+        let mut s: Vec<(u64, f32)> = data
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i as u64))
+            .map(|(i, v)| (i as u64, crate::cosine(q, v)))
+            .collect();
+        s.sort_by(|a, b| b.1.total_cmp(&a.1));
+        s.into_iter().take(k).map(|(i, _)| i).collect()
+    }
+
+    fn recall(found: &[Hit], truth: &[u64]) -> f64 {
+        let hits = found.iter().filter(|h| truth.contains(&h.id)).count();
+        hits as f64 / truth.len() as f64
+    }
+
+    #[test]
+    fn recall_at_100_against_exact_search() {
+        let (n, dim) = (5_000, 32);
+        let data = vectors(n, dim, 42);
+        let index = VectorIndex::default();
+        let key = CollectionKey::new("org-1", "reviews");
+        for (i, v) in data.iter().enumerate() {
+            index.upsert(&key, i as u64, v.clone()).expect("upsert");
+        }
+        assert_eq!(index.len(&key), n);
+        assert!(index.has_graph(&key), "5,000 vectors must use the graph");
+        let queries = vectors(30, dim, 7);
+        let mut total = 0.0;
+        let mut total_filtered = 0.0;
+        let even = |id: u64| id.is_multiple_of(2);
+        for q in &queries {
+            let found = index.search(&key, q, 100);
+            assert_eq!(found.len(), 100);
+            assert!(found.windows(2).all(|w| w[0].score >= w[1].score));
+            total += recall(&found, &exact(&data, q, 100, |_| true));
+            let found = index.search_filtered(&key, q, 100, &even);
+            assert!(found.iter().all(|h| even(h.id)), "filter violated");
+            total_filtered += recall(&found, &exact(&data, q, 100, even));
+        }
+        let (r, rf) = (
+            total / queries.len() as f64,
+            total_filtered / queries.len() as f64,
+        );
+        eprintln!("recall@100 = {r:.3}, filtered = {rf:.3}");
+        assert!(r >= 0.95, "recall@100 {r}");
+        assert!(rf >= 0.95, "filtered recall@100 {rf}");
+    }
+
+    #[test]
+    fn small_collections_and_selective_filters_are_exact() {
+        let data = vectors(500, 16, 3);
+        let index = VectorIndex::default();
+        let key = CollectionKey::new("org-1", "small");
+        for (i, v) in data.iter().enumerate() {
+            index.upsert(&key, i as u64, v.clone()).expect("upsert");
+        }
+        assert!(!index.has_graph(&key));
+        let q = &data[10];
+        let found: Vec<u64> = index.search(&key, q, 20).iter().map(|h| h.id).collect();
+        assert_eq!(found, exact(&data, q, 20, |_| true));
+        assert_eq!(found[0], 10);
+        let few = |id: u64| id % 50 == 1;
+        let found: Vec<u64> = index
+            .search_filtered(&key, q, 5, &few)
+            .iter()
+            .map(|h| h.id)
+            .collect();
+        assert_eq!(found, exact(&data, q, 5, few));
+    }
+
+    #[test]
+    fn collections_are_isolated_and_updates_replace() {
+        let index = VectorIndex::default();
+        let a = CollectionKey::new("org-a", "products");
+        let b = CollectionKey::new("org-b", "products");
+        index.upsert(&a, 1, vec![1.0, 0.0]).expect("upsert");
+        index.upsert(&b, 2, vec![0.0, 1.0]).expect("upsert");
+        let hits = index.search(&a, &[0.0, 1.0], 10);
+        assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![1]);
+        // Replacing id 1 keeps one entry with the new vector.
+        index.upsert(&a, 1, vec![0.0, 1.0]).expect("upsert");
+        let hits = index.search(&a, &[0.0, 1.0], 10);
+        assert_eq!(hits.len(), 1);
+        assert!((hits[0].score - 1.0).abs() < 1e-6);
+        assert!(index.remove(&a, 1));
+        assert!(index.is_empty(&a));
+        assert_eq!(
+            index.upsert(&b, 3, vec![1.0, 0.0, 0.0]),
+            Err(IndexError::Dimension { want: 2, got: 3 })
+        );
+        assert_eq!(
+            index.upsert(&b, 3, vec![f32::NAN, 0.0]),
+            Err(IndexError::BadVector)
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! Synchronous text embedding: tokenizer + encoder + the e5 prefixes.
+
+use std::path::Path;
+
+use tokenizers::Tokenizer;
+
+use crate::bert::{Bert, LoadError, WeightMode};
+use crate::e5s1::E5s1;
+
+/// File names inside a model directory.
+pub const E5S1_FILE: &str = "model.e5s1";
+/// Tokenizer file (Hugging Face `tokenizer.json`).
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+
+/// Most padded tokens in one forward pass.
+const TOKEN_BUDGET: usize = 2048;
+
+/// Whether a text is a search query or a document; e5 models expect a different prefix
+/// for each (`query: ` / `passage: `).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmbedKind {
+    Query,
+    Passage,
+}
+
+impl EmbedKind {
+    /// The prefix prepended to the text before tokenization.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Query => "query: ",
+            Self::Passage => "passage: ",
+        }
+    }
+}
+
+/// Why embeddings could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("model directory {0} holds neither {E5S1_FILE} nor config.json + model.safetensors")]
+    NoModel(String),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot load tokenizer: {0}")]
+    Tokenizer(String),
+    #[error("cannot load model: {0}")]
+    Load(#[from] LoadError),
+    #[error("inference failed: {0}")]
+    Inference(#[from] candle_core::Error),
+    #[error("the embedding worker has stopped")]
+    WorkerGone,
+    #[error("model not available: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Load options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// How to use 4-bit matrices of E5S1 images.
+    pub weight_mode: WeightMode,
+}
+
+/// A loaded model: call from one thread at a time or share behind `Arc` (it is Sync);
+/// for async code use [`crate::Embedder`], which batches and runs off the runtime.
+pub struct TextEmbedder {
+    tokenizer: Tokenizer,
+    model: Bert,
+    /// Longest batch handed to one forward pass.
+    pub max_batch: usize,
+}
+
+impl std::fmt::Debug for TextEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextEmbedder")
+            .field("config", &self.model.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TextEmbedder {
+    /// Loads a model directory: `model.e5s1` + `tokenizer.json`, or a Hugging Face BERT
+    /// directory (`config.json` + `tokenizer.json` + `model.safetensors`).
+    pub fn load(dir: &Path, options: LoadOptions) -> Result<Self, EmbedError> {
+        let tok_path = dir.join(TOKENIZER_FILE);
+        let e5s1 = dir.join(E5S1_FILE);
+        let model = if e5s1.is_file() {
+            let bytes = std::fs::read(&e5s1).map_err(|source| EmbedError::Io {
+                path: e5s1.display().to_string(),
+                source,
+            })?;
+            let img = E5s1::parse(bytes).map_err(LoadError::from)?;
+            Bert::from_e5s1(&img, options.weight_mode)?
+        } else if dir.join("config.json").is_file() && dir.join("model.safetensors").is_file() {
+            Bert::from_hf_dir(dir)?
+        } else {
+            return Err(EmbedError::NoModel(dir.display().to_string()));
+        };
+        if !tok_path.is_file() {
+            return Err(EmbedError::NoModel(dir.display().to_string()));
+        }
+        let mut tokenizer =
+            Tokenizer::from_file(&tok_path).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        // Padding and truncation are done here, per batch.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(Self {
+            tokenizer,
+            model,
+            max_batch: 32,
+        })
+    }
+
+    /// Embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.model.config.hidden
+    }
+
+    /// Embeds queries (`query: ` prefix).
+    pub fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let items: Vec<_> = texts.iter().map(|t| (EmbedKind::Query, *t)).collect();
+        self.embed(&items)
+    }
+
+    /// Embeds documents (`passage: ` prefix).
+    pub fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let items: Vec<_> = texts.iter().map(|t| (EmbedKind::Passage, *t)).collect();
+        self.embed(&items)
+    }
+
+    /// Embeds texts of either kind; returns one L2-normalized vector per text, in order.
+    /// Texts longer than the model's window are truncated (the closing `</s>` is kept).
+    pub fn embed(&self, items: &[(EmbedKind, &str)]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let max = self.model.max_tokens().max(2);
+        let mut seqs = Vec::with_capacity(items.len());
+        for (kind, text) in items {
+            let input = format!("{}{}", kind.prefix(), text);
+            let enc = self
+                .tokenizer
+                .encode(input, true)
+                .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+            let mut ids = enc.get_ids().to_vec();
+            if ids.len() > max {
+                let last = ids[ids.len() - 1];
+                ids.truncate(max - 1);
+                ids.push(last);
+            }
+            seqs.push(ids);
+        }
+        // Sort by length so each forward pass pads little, then restore the order.
+        let mut order: Vec<usize> = (0..seqs.len()).collect();
+        order.sort_by_key(|&i| seqs[i].len());
+        // Group neighbours (in length order) under both a count and a padded-token
+        // budget, so one long text does not pad a whole batch of short ones.
+        let mut groups: Vec<&[usize]> = Vec::new();
+        let mut start = 0;
+        for end in 1..=order.len() {
+            let full = end == order.len()
+                || end - start >= self.max_batch.max(1)
+                || (end - start + 1) * seqs[order[end]].len() > TOKEN_BUDGET;
+            if full {
+                groups.push(&order[start..end]);
+                start = end;
+            }
+        }
+        let mut out = vec![Vec::new(); seqs.len()];
+        for chunk in groups {
+            let len = chunk.iter().map(|&i| seqs[i].len()).max().unwrap_or(0);
+            let mut ids = Vec::with_capacity(chunk.len() * len);
+            let mut lens = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                ids.extend_from_slice(&seqs[i]);
+                ids.extend(std::iter::repeat_n(1u32, len - seqs[i].len()));
+                lens.push(seqs[i].len());
+            }
+            let vecs = self.model.embed(&ids, &lens, len)?;
+            for (&i, v) in chunk.iter().zip(vecs) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+}

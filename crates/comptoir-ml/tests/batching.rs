@@ -1,0 +1,107 @@
+//! The batching Embedder gives concurrent callers the same vectors as direct calls.
+
+mod common;
+
+use std::time::Duration;
+
+use comptoir_ml::{BatchConfig, EmbedKind, Embedder, LoadOptions, TextEmbedder};
+
+fn assert_handle<T: Clone + Send + Sync + 'static>() {}
+
+#[tokio::test]
+async fn missing_default_model_is_an_error() {
+    assert_handle::<Embedder>();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let err = Embedder::load_default(tmp.path()).expect_err("nothing pulled");
+    assert!(err.to_string().contains("model not available"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_match_single_calls() {
+    let dir = common::default_model_dir();
+    let direct = TextEmbedder::load(&dir, LoadOptions::default()).expect("load");
+    let sentences: Vec<String> = common::sentences()
+        .into_iter()
+        .step_by(4)
+        .take(40)
+        .collect();
+    // Reference: each text alone, no batching, no padding.
+    let single: Vec<Vec<f32>> = sentences
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let kind = if i % 3 == 0 {
+                EmbedKind::Query
+            } else {
+                EmbedKind::Passage
+            };
+            direct
+                .embed(&[(kind, s.as_str())])
+                .expect("embed")
+                .remove(0)
+        })
+        .collect();
+
+    // The pulled default model loads through the convenience constructor too.
+    let default = Embedder::load_default(dir.parent().expect("models dir")).expect("load_default");
+    let v = default
+        .embed_queries(&[sentences[0].as_str()])
+        .await
+        .expect("embed");
+    let diff = v[0]
+        .iter()
+        .zip(&single[0])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(diff < 1e-4, "load_default vector differs by {diff}");
+    drop(default);
+
+    let embedder = Embedder::spawn(
+        TextEmbedder::load(&dir, LoadOptions::default()).expect("load"),
+        BatchConfig {
+            max_wait: Duration::from_millis(20),
+            max_batch: 8,
+            queue: 64,
+        },
+    )
+    .expect("spawn");
+    assert_eq!(embedder.dim(), 384);
+    let mut tasks = Vec::new();
+    for (i, s) in sentences.iter().cloned().enumerate() {
+        let e = embedder.clone();
+        tasks.push(tokio::spawn(async move {
+            let kind = if i % 3 == 0 {
+                EmbedKind::Query
+            } else {
+                EmbedKind::Passage
+            };
+            (
+                i,
+                e.embed(kind, &[s.as_str()]).await.expect("embed").remove(0),
+            )
+        }));
+    }
+    // A multi-text call in the middle of the stream must come back in order too.
+    let pair = embedder
+        .embed_passages(&[sentences[1].as_str(), sentences[2].as_str()])
+        .await
+        .expect("pair");
+    for t in tasks {
+        let (i, v) = t.await.expect("task");
+        let diff = v
+            .iter()
+            .zip(&single[i])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(diff < 1e-4, "text {i}: batched vector differs by {diff}");
+    }
+    for (v, i) in pair.iter().zip([1, 2]) {
+        let diff = v
+            .iter()
+            .zip(&single[i])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(diff < 1e-4, "pair text {i}: differs by {diff}");
+    }
+    assert!(embedder.embed_queries(&[]).await.expect("empty").is_empty());
+}
