@@ -46,6 +46,7 @@ pub struct Config {
     pub db: DbConfig,
     pub jobs: JobsConfig,
     pub rate_limits: crate::ratelimit::RateLimitConfig,
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 /// The job queue and its workers.
@@ -129,6 +130,7 @@ impl Default for Config {
             db: DbConfig::default(),
             jobs: JobsConfig::default(),
             rate_limits: Default::default(),
+            alerts: Default::default(),
         }
     }
 }

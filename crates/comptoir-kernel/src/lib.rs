@@ -1,6 +1,7 @@
 //! The kernel every Comptoir slice builds on: configuration, errors, storage, tenancy,
 //! authentication, secrets, health and HTTP plumbing.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod cache;

@@ -150,6 +150,57 @@ pub fn rate_limited(class: &str) {
     METRICS.rate_limited.with_label_values(&[class]).inc();
 }
 
+/// HTTP responses so far in this process: (all, 5xx).
+pub fn http_totals() -> (f64, f64) {
+    let mut total = 0.0;
+    let mut errors = 0.0;
+    for family in METRICS
+        .registry
+        .gather()
+        .iter()
+        .filter(|f| f.name() == "comptoir_http_requests_total")
+    {
+        for m in family.get_metric() {
+            let v = m.get_counter().get_value();
+            total += v;
+            if m.get_label()
+                .iter()
+                .any(|l| l.name() == "status" && l.value().starts_with('5'))
+            {
+                errors += v;
+            }
+        }
+    }
+    (total, errors)
+}
+
+/// The HTTP latency histogram summed over routes: cumulative (upper bound s, count).
+pub fn http_latency_buckets() -> Vec<(f64, f64)> {
+    let mut sums: Vec<(f64, f64)> = Vec::new();
+    for family in METRICS
+        .registry
+        .gather()
+        .iter()
+        .filter(|f| f.name() == "comptoir_http_request_duration_seconds")
+    {
+        for m in family.get_metric() {
+            let h = m.get_histogram();
+            for b in h.get_bucket() {
+                match sums.iter_mut().find(|(le, _)| *le == b.upper_bound()) {
+                    Some(slot) => slot.1 += b.cumulative_count() as f64,
+                    None => sums.push((b.upper_bound(), b.cumulative_count() as f64)),
+                }
+            }
+            match sums.iter_mut().find(|(le, _)| le.is_infinite()) {
+                Some(slot) => slot.1 += h.get_sample_count() as f64,
+                None => sums.push((f64::INFINITY, h.get_sample_count() as f64)),
+            }
+        }
+    }
+    sums.sort_by(|a, b| a.0.total_cmp(&b.0));
+    sums
+}
+
 /// The metric values an alert rule can read: (name, labels) → value, summed over labels
 /// not given.
 pub fn value(name: &str, labels: &[(&str, &str)]) -> Option<f64> {

@@ -186,8 +186,8 @@ impl RateLimiter {
                         allowed: allowed == 1,
                         limit: limit.burst,
                         remaining: remaining.max(0) as u32,
-                        retry_after_secs: ((retry_ms.max(0) as u64) + 999) / 1000,
-                        reset_secs: ((reset_ms.max(0) as u64) + 999) / 1000,
+                        retry_after_secs: (retry_ms.max(0) as u64).div_ceil(1000),
+                        reset_secs: (reset_ms.max(0) as u64).div_ceil(1000),
                     },
                     Err(e) => {
                         tracing::warn!(error = %e, "rate limiter unavailable (Redis); request allowed");

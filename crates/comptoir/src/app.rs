@@ -119,6 +119,10 @@ pub async fn serve(
 
 /// Serves the API and, unless disabled, workers in the same process, until a signal.
 pub async fn serve_with_workers(app: App, listener: TcpListener) -> anyhow::Result<()> {
+    comptoir_kernel::alerts::spawn(
+        app.state.clone(),
+        Arc::new(comptoir_kernel::alerts::LogSink),
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = app
         .state
@@ -139,6 +143,7 @@ pub async fn serve_with_workers(app: App, listener: TcpListener) -> anyhow::Resu
 
 /// Runs only workers (`comptoir worker`), until a signal.
 pub async fn run_worker(state: AppState) -> anyhow::Result<()> {
+    comptoir_kernel::alerts::spawn(state.clone(), Arc::new(comptoir_kernel::alerts::LogSink));
     let (stop_tx, stop_rx) = watch::channel(false);
     let handle = spawn_worker(&state, stop_rx);
     tokio::spawn(async move {

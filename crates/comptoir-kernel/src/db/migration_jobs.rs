@@ -54,6 +54,58 @@ enum JobSelftestRuns {
     FinishedAt,
 }
 
+#[derive(DeriveIden)]
+enum Alerts {
+    Table,
+    Id,
+    Rule,
+    Severity,
+    Message,
+    Value,
+    Threshold,
+    OpenedAt,
+    ResolvedAt,
+}
+
+/// Alerts raised by the rules over the metrics.
+pub struct M0003Alerts;
+
+impl MigrationName for M0003Alerts {
+    fn name(&self) -> &str {
+        "m20261121_000003_kernel_alerts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003Alerts {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(Alerts::Table)
+                .col(pk_uuid(Alerts::Id))
+                .col(string(Alerts::Rule))
+                .col(string(Alerts::Severity))
+                .col(text(Alerts::Message))
+                .col(double(Alerts::Value))
+                .col(double(Alerts::Threshold))
+                .col(timestamp_with_time_zone(Alerts::OpenedAt))
+                .col(timestamp_with_time_zone_null(Alerts::ResolvedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_alerts_rule_resolved")
+                .table(Alerts::Table)
+                .col(Alerts::Rule)
+                .col(Alerts::ResolvedAt)
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for M0002Jobs {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -9,6 +9,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(M0001Platform),
         Box::new(super::migration_jobs::M0002Jobs),
+        Box::new(super::migration_jobs::M0003Alerts),
     ]
 }
 

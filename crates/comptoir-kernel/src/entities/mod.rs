@@ -1,6 +1,7 @@
 //! SeaORM entities of the platform tables. Tenant tables carry `org_id` and implement
 //! [`crate::tenancy::TenantScoped`].
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit_log;
 pub mod job_selftest_effects;

@@ -367,6 +367,40 @@ pub async fn stats(db: &impl ConnectionTrait) -> AppResult<QueueStats> {
     })
 }
 
+/// One organization's jobs per (kind, status), succeeded included.
+pub async fn org_counts(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+) -> AppResult<Vec<(String, String, i64)>> {
+    Ok(jobs::Entity::find()
+        .select_only()
+        .column(C::Kind)
+        .column(C::Status)
+        .column_as(C::Id.count(), "n")
+        .filter(C::OrgId.eq(org.0))
+        .group_by(C::Kind)
+        .group_by(C::Status)
+        .order_by_asc(C::Kind)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// One organization's latest failed attempts (retrying or dead).
+pub async fn org_failures(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    limit: u64,
+) -> AppResult<Vec<jobs::Model>> {
+    Ok(jobs::Entity::find()
+        .filter(C::OrgId.eq(org.0))
+        .filter(C::LastError.is_not_null())
+        .order_by_desc(C::UpdatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 /// A snapshot of the queue.
 #[derive(Debug, Clone, Default)]
 pub struct QueueStats {

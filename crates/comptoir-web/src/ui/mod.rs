@@ -1,6 +1,7 @@
 //! The server-rendered web UI: sign-in, the dashboard shell with one area per capability,
 //! members and API keys. Forms work without JavaScript and carry a CSRF token.
 
+mod operations;
 mod pages;
 mod session;
 mod settings;
@@ -41,6 +42,9 @@ pub fn router() -> Router<AppState> {
             "/settings/api-keys/{id}/revoke",
             post(settings::revoke_api_key),
         )
+        .route("/operations", get(operations::page))
+        .route("/operations/dead/replay", post(operations::replay_all))
+        .route("/operations/dead/{id}/replay", post(operations::replay_one))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(
@@ -148,6 +152,10 @@ fn env() -> &'static Environment<'static> {
             (
                 "error_body.html",
                 include_str!("../../templates/error_body.html"),
+            ),
+            (
+                "operations.html",
+                include_str!("../../templates/operations.html"),
             ),
         ] {
             env.add_template(name, source)

@@ -15,6 +15,7 @@ mod jobs;
 mod members;
 mod metrics;
 mod openapi;
+mod operations;
 mod queue_processes;
 mod rate_limits;
 mod ui;
