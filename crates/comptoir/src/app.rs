@@ -26,7 +26,7 @@ impl MigratorTrait for Migrator {
 
 /// Every slice's API routes.
 pub fn api() -> OpenApiRouter<AppState> {
-    comptoir_kernel::router()
+    comptoir_kernel::router().merge(comptoir_reco::router())
 }
 
 /// Opens the database and brings its schema up to date.
@@ -50,10 +50,14 @@ pub struct App {
 
 /// Builds the state and the router from a configuration (migrating the database).
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    // Slice settings first: a bad section stops the start before the database is touched.
+    let ranking = Arc::new(comptoir_reco::api::ranking_config_from(&config)?);
     let db = open_database(&config).await?;
     let master = MasterKey::load(config.master_key.as_ref(), &config.master_key_path())?;
     let state = AppState::builder(db.clone(), config, &master)
         .health_check(Arc::new(DatabaseHealth(db)))
+        .health_check(Arc::new(comptoir_reco::api::RankingHealth(ranking.clone())))
+        .extension(ranking)
         .build();
     let router = comptoir_web::app(state.clone(), api());
     Ok(App { state, router })
