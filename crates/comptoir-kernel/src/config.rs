@@ -374,7 +374,13 @@ mod tests {
         let couriers = load(&[], o).config.reco.couriers;
         assert_eq!(couriers["max_consistency_ratio"], json!(0.08));
         assert_eq!(couriers["tolerance_km"], json!({"express": 4.5}));
-        assert!(load(&[], Overrides::default()).config.reco.couriers.is_empty());
+        assert!(
+            load(&[], Overrides::default())
+                .config
+                .reco
+                .couriers
+                .is_empty()
+        );
     }
 
     #[test]

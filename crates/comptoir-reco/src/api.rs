@@ -225,7 +225,10 @@ async fn couriers_health(State(state): State<AppState>) -> (StatusCode, Json<Cou
 
 /// The module as a component of `/api/v1/health` and of the dashboard (not required for
 /// readiness: the rest of the application works without it).
-pub struct RankingHealth(pub Arc<RankingConfig>);
+pub struct RankingHealth(
+    /// The configuration in effect.
+    pub Arc<RankingConfig>,
+);
 
 impl HealthCheck for RankingHealth {
     fn check(&self) -> HealthFuture<'_> {

@@ -241,7 +241,7 @@ fn page(
         Some(Err(e)) => (None, Vec::new(), Some(e)),
     };
     let ctx = minijinja::context! {
-        form => ser(form), types, vehicles, result => ser(&result), rows => ser(&rows), error => ser(&error),
+        form => ser(form), types => ser(&types), vehicles => ser(&vehicles), result => ser(&result), rows => ser(&rows), error => ser(&error),
         ..session.context("reco")
     };
     Ok((status, render("couriers.html", ctx)?).into_response())
@@ -337,6 +337,9 @@ mod tests {
             locate("livreurs_candidats[1].reputation", &[3, 5]),
             "couriers, line 5 reputation"
         );
-        assert_eq!(locate("livreurs_candidats[9].x", &[3]), "livreurs_candidats[9].x");
+        assert_eq!(
+            locate("livreurs_candidats[9].x", &[3]),
+            "livreurs_candidats[9].x"
+        );
     }
 }

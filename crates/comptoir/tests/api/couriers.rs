@@ -78,7 +78,9 @@ fn assert_shape(seed: &Value, actual: &Value, path: &str) {
         (Value::Object(s), Value::Object(a)) => {
             for (k, v) in s {
                 let at = format!("{path}.{k}");
-                let got = a.get(k).unwrap_or_else(|| panic!("{at} missing in {actual}"));
+                let got = a
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{at} missing in {actual}"));
                 assert_shape(v, got, &at);
             }
         }
@@ -141,12 +143,20 @@ async fn the_seed_example_ranks_with_the_seed_response_shape() {
         (&json!(2), &json!(2), &json!(0))
     );
     let w = &meta["poids_ahp"];
-    let sum: f64 = ["proximite_geographique", "reputation", "capacite", "type_vehicule"]
-        .iter()
-        .map(|k| w[*k].as_f64().unwrap())
-        .sum();
+    let sum: f64 = [
+        "proximite_geographique",
+        "reputation",
+        "capacite",
+        "type_vehicule",
+    ]
+    .iter()
+    .map(|k| w[*k].as_f64().unwrap())
+    .sum();
     assert!((sum - 1.0).abs() < 1e-9, "{w}");
-    assert!(w["CR"].as_f64().unwrap() < 0.1 && w["est_coherent"] == true, "{w}");
+    assert!(
+        w["CR"].as_f64().unwrap() < 0.1 && w["est_coherent"] == true,
+        "{w}"
+    );
     chrono::DateTime::parse_from_rfc3339(body["timestamp"].as_str().unwrap()).unwrap();
 }
 
@@ -181,7 +191,12 @@ async fn ranking_needs_credentials_and_any_role_may_rank() {
         .await;
     assert_error(s, &body, 401, "unauthenticated");
     let (s, body) = app
-        .call(Method::POST, RANK, Some("not-a-token"), Some(seed_request()))
+        .call(
+            Method::POST,
+            RANK,
+            Some("not-a-token"),
+            Some(seed_request()),
+        )
         .await;
     assert_error(s, &body, 401, "invalid_token");
 
@@ -292,7 +307,10 @@ async fn duplicate_courier_ids_are_refused_with_the_field() {
     let d = &body["details"];
     assert_eq!(d["fields"][0]["field"], "livreurs_candidats[1].livreur_id");
     assert_eq!(d["cause"], "duplicate_courier");
-    assert_eq!((&d["livreur_id"], &d["first_index"]), (&json!("LIV-001"), &json!(0)));
+    assert_eq!(
+        (&d["livreur_id"], &d["first_index"]),
+        (&json!("LIV-001"), &json!(0))
+    );
 }
 
 #[tokio::test]
@@ -337,7 +355,14 @@ async fn the_page_ranks_the_form_and_shows_bad_input() {
     let r = b.get(app.url("/reco/couriers")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
-    let html = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let html = b
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let form = [
         ("csrf_token", csrf(&html)),
         ("email", email.clone()),
@@ -348,13 +373,23 @@ async fn the_page_ranks_the_form_and_shows_bad_input() {
     assert_eq!(r.headers()[header::LOCATION], "/reco/couriers");
 
     // The dashboard links to the page.
-    let html = b.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let html = b
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("href=\"/reco/couriers\""), "{html}");
 
     let r = b.get(app.url("/reco/couriers")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
-    assert!(html.contains("LIV-001;48.8606;2.3376;8.5;30;moto"), "{html}");
+    assert!(
+        html.contains("LIV-001;48.8606;2.3376;8.5;30;moto"),
+        "{html}"
+    );
     let token = csrf(&html);
 
     let fields = |couriers: &str, csrf_token: &str| {
@@ -386,7 +421,10 @@ async fn the_page_ranks_the_form_and_shows_bad_input() {
         .split("data-testid=\"ranking\"")
         .nth(1)
         .unwrap_or_else(|| panic!("no ranking table: {html}"));
-    let (first, second) = (table.find("LIV-002").unwrap(), table.find("LIV-001").unwrap());
+    let (first, second) = (
+        table.find("LIV-002").unwrap(),
+        table.find("LIV-001").unwrap(),
+    );
     assert!(first < second, "LIV-002 ranks first: {table}");
     assert!(html.contains("CR = "), "{html}");
     assert!(
@@ -397,7 +435,10 @@ async fn the_page_ranks_the_form_and_shows_bad_input() {
     // Bad input is shown on the page, naming the line.
     let r = b
         .post(app.url("/reco/couriers"))
-        .form(&fields("LIV-001;48.8606;2.3376;8.5;30;moto\nLIV-009;oops", &token))
+        .form(&fields(
+            "LIV-001;48.8606;2.3376;8.5;30;moto\nLIV-009;oops",
+            &token,
+        ))
         .send()
         .await
         .unwrap();
@@ -405,7 +446,10 @@ async fn the_page_ranks_the_form_and_shows_bad_input() {
     let html = r.text().await.unwrap();
     assert!(html.contains("data-testid=\"rank-error\""), "{html}");
     assert!(html.contains("couriers, line 2"), "{html}");
-    assert!(html.contains("LIV-009;oops"), "the form keeps what was typed: {html}");
+    assert!(
+        html.contains("LIV-009;oops"),
+        "the form keeps what was typed: {html}"
+    );
 
     // Errors of the ranking itself too (here an unknown vehicle on line 2).
     let r = b
