@@ -44,7 +44,7 @@ pub struct RankForm {
 
 impl Default for RankForm {
     /// A realistic Paris example: pickup at the Hôtel de Ville, delivery near the Arc de
-    /// Triomphe, an express parcel of 3 kg; one courier is too far (La Défense) and one
+    /// Triomphe, an express parcel of 3 kg; one courier is too far (Saint-Denis) and one
     /// cannot carry the parcel.
     fn default() -> Self {
         let text = |s: &str| s.to_owned();
@@ -63,7 +63,7 @@ impl Default for RankForm {
                 "LIV-003;48.8650;2.3210;7.2;15;velo",
                 "LIV-004;48.8700;2.3080;9.4;20;scooter",
                 "LIV-005;48.8462;2.3464;8.8;400;camionnette",
-                "LIV-006;48.8925;2.2370;9.8;30;moto",
+                "LIV-006;48.9362;2.3574;9.8;30;moto",
                 "LIV-007;48.8580;2.3400;9.1;2;velo",
             ]
             .join("\n"),
