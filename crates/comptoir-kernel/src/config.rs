@@ -47,6 +47,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub rate_limits: crate::ratelimit::RateLimitConfig,
     pub alerts: crate::alerts::AlertsConfig,
+    pub reco: RecoConfig,
 }
 
 /// The job queue and its workers.
@@ -114,6 +115,18 @@ pub struct DbConfig {
     pub max_connections: u32,
 }
 
+/// Settings of the reviews & couriers slice. The kernel does not know their types: each
+/// table is handed as-is to the slice, which checks it when the application is built.
+/// Set them in the configuration file; environment variables do not reach inside.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoConfig {
+    /// `[reco.couriers]`: courier-ranking tunables (`comptoir_reco::couriers::RankingConfig`:
+    /// `tolerance_km`, `ahp_matrix`, `max_consistency_ratio`, `vehicle_suitability`,
+    /// `reputation_max`); a missing key keeps its default.
+    pub couriers: serde_json::Map<String, Value>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -131,6 +144,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             rate_limits: Default::default(),
             alerts: Default::default(),
+            reco: RecoConfig::default(),
         }
     }
 }
@@ -396,6 +410,31 @@ mod tests {
         assert_eq!(
             load(&[("COMPTOIR_LISTEN", "0.0.0.0:2")], o).config.listen,
             "0.0.0.0:3"
+        );
+    }
+
+    #[test]
+    fn slice_sections_are_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[reco.couriers]\nmax_consistency_ratio = 0.08\n[reco.couriers.tolerance_km]\nexpress = 4.5\n",
+        )
+        .unwrap();
+        let o = Overrides {
+            config_file: Some(file),
+            ..Default::default()
+        };
+        let couriers = load(&[], o).config.reco.couriers;
+        assert_eq!(couriers["max_consistency_ratio"], json!(0.08));
+        assert_eq!(couriers["tolerance_km"], json!({"express": 4.5}));
+        assert!(
+            load(&[], Overrides::default())
+                .config
+                .reco
+                .couriers
+                .is_empty()
         );
     }
 

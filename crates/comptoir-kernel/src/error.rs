@@ -17,6 +17,9 @@ use crate::http::request_id::current_correlation_id;
 pub enum ErrorCode {
     /// The body or a parameter parsed but a field is invalid (422).
     ValidationFailed,
+    /// Pairwise comparisons (AHP) too inconsistent to derive weights from; `details` carries
+    /// the consistency ratio `CR` and its `threshold` (422).
+    InconsistentWeights,
     /// The body is not well-formed JSON (400).
     MalformedJson,
     /// A path or query parameter could not be parsed (400).
@@ -66,7 +69,7 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         use ErrorCode::*;
         match self {
-            ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ValidationFailed | InconsistentWeights => StatusCode::UNPROCESSABLE_ENTITY,
             MalformedJson | InvalidParameter | BadRequest => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -89,6 +92,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             ValidationFailed => "validation_failed",
+            InconsistentWeights => "inconsistent_weights",
             MalformedJson => "malformed_json",
             InvalidParameter => "invalid_parameter",
             BadRequest => "bad_request",
@@ -290,6 +294,7 @@ mod tests {
         use ErrorCode::*;
         for code in [
             ValidationFailed,
+            InconsistentWeights,
             MalformedJson,
             InvalidParameter,
             BadRequest,

@@ -30,7 +30,7 @@ impl MigratorTrait for Migrator {
 
 /// Every slice's API routes.
 pub fn api() -> OpenApiRouter<AppState> {
-    comptoir_kernel::router()
+    comptoir_kernel::router().merge(comptoir_reco::router())
 }
 
 /// Every slice's background job kinds.
@@ -84,6 +84,8 @@ pub struct App {
 
 /// Builds the state and the router from a configuration (migrating the database).
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    // Slice settings first: a bad section stops the start before the database is touched.
+    let ranking = Arc::new(comptoir_reco::api::ranking_config_from(&config)?);
     let db = open_database(&config).await?;
     let master = MasterKey::load(config.master_key.as_ref(), &config.master_key_path())?;
     let redis = match &config.redis_url {
@@ -97,6 +99,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let state = builder
         .health_check(Arc::new(DatabaseHealth(db.clone())))
         .health_check(Arc::new(QueueHealth(db)))
+        .health_check(Arc::new(comptoir_reco::api::RankingHealth(ranking.clone())))
+        .extension(ranking)
         .build();
     let router = comptoir_web::app(state.clone(), api());
     Ok(App { state, router })

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
+use utoipa::ToSchema;
 
 use super::ahp::PairwiseMatrix;
 use super::config::RankingConfig;
@@ -20,7 +21,21 @@ use super::error::{RankError, check_range};
 pub const MAX_KG: f64 = 1_000_000.0;
 
 /// Body of a ranking request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "annonce": {
+        "annonce_id": "ANN-2024-001",
+        "type_livraison": "express",
+        "point_ramassage": {"latitude": 48.8566, "longitude": 2.3522},
+        "point_livraison": {"latitude": 48.8738, "longitude": 2.2950}
+    },
+    "livreurs_candidats": [
+        {"livreur_id": "LIV-001", "position_actuelle": {"latitude": 48.8606, "longitude": 2.3376},
+         "reputation": 8.5, "capacite_max_kg": 30, "type_vehicule": "moto"},
+        {"livreur_id": "LIV-002", "position_actuelle": {"latitude": 48.8556, "longitude": 2.3486},
+         "reputation": 9.0, "capacite_max_kg": 50, "type_vehicule": "voiture"}
+    ]
+}))]
 #[serde(deny_unknown_fields)]
 pub struct RankRequest {
     /// The delivery to staff.
@@ -34,7 +49,7 @@ pub struct RankRequest {
 }
 
 /// A delivery announcement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Annonce {
     /// Caller's id of the announcement, echoed in the response.
@@ -52,7 +67,7 @@ pub struct Annonce {
 }
 
 /// A point in decimal degrees (WGS 84).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Position {
     /// Latitude in degrees, in [-90, 90].
@@ -62,7 +77,7 @@ pub struct Position {
 }
 
 /// A courier who could take the delivery.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LivreurCandidat {
     /// Courier id, unique within the request.
@@ -92,14 +107,16 @@ impl RankRequest {
 }
 
 /// Result of a ranking.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RankResponse {
     /// Always `"success"`: failures are [`RankError`]s.
+    #[schema(value_type = String, example = "success")]
     pub status: &'static str,
     /// Echo of `annonce.annonce_id`.
     pub annonce_id: String,
     /// When the ranking was computed (RFC 3339, UTC, seconds).
     #[serde(serialize_with = "rfc3339_seconds")]
+    #[schema(value_type = String, format = DateTime)]
     pub timestamp: DateTime<Utc>,
     /// Eligible couriers, best first.
     pub livreurs_classes: Vec<LivreurClasse>,
@@ -111,7 +128,7 @@ pub struct RankResponse {
 }
 
 /// Why a ranking is empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RaisonClassementVide {
     /// Every candidate was outside the zone or lacked capacity.
@@ -119,7 +136,7 @@ pub enum RaisonClassementVide {
 }
 
 /// One ranked courier.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct LivreurClasse {
     /// 1-based rank.
     pub rang: usize,
@@ -130,7 +147,7 @@ pub struct LivreurClasse {
 }
 
 /// Ranking metadata.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Metadata {
     /// Echo of the delivery type.
     pub type_livraison: String,
@@ -145,7 +162,7 @@ pub struct Metadata {
 }
 
 /// Filtering counts; `candidats_rejetes = rejetes_hors_zone + rejetes_capacite`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StatistiquesFiltrage {
     /// Number of candidates received.
     pub total_candidats: usize,
@@ -160,7 +177,7 @@ pub struct StatistiquesFiltrage {
 }
 
 /// AHP weights of the four criteria.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct PoidsAhp {
     /// Weight of proximity (distance to the pickup point).
     pub proximite_geographique: f64,

@@ -1,6 +1,7 @@
 //! The server-rendered web UI: sign-in, the dashboard shell with one area per capability,
 //! members and API keys. Forms work without JavaScript and carry a CSRF token.
 
+mod couriers;
 mod operations;
 mod pages;
 mod session;
@@ -25,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/area/{key}", get(pages::area))
+        .route(
+            "/reco/couriers",
+            get(couriers::form_page).post(couriers::submit),
+        )
         .route(
             "/settings/members",
             get(settings::members).post(settings::add_member),
@@ -97,9 +102,9 @@ pub const AREAS: &[Area] = &[
     Area {
         key: "reco",
         title: "Reviews & couriers",
-        href: "/area/reco",
+        href: "/reco/couriers",
         blurb: "Review sentiment, recommendations and courier ranking.",
-        ready: false,
+        ready: true,
     },
     Area {
         key: "orders",
@@ -143,6 +148,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/dashboard.html"),
             ),
             ("area.html", include_str!("../../templates/area.html")),
+            (
+                "couriers.html",
+                include_str!("../../templates/couriers.html"),
+            ),
             ("members.html", include_str!("../../templates/members.html")),
             (
                 "api_keys.html",

@@ -11,6 +11,7 @@ use crate::helpers::{PASSWORD, TestApp};
 
 const CODES: &[&str] = &[
     "validation_failed",
+    "inconsistent_weights",
     "malformed_json",
     "invalid_parameter",
     "bad_request",

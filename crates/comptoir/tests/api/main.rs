@@ -9,6 +9,7 @@ mod api_keys;
 mod auth;
 mod bad_input;
 mod cli;
+mod couriers;
 mod health;
 mod isolation;
 mod jobs;

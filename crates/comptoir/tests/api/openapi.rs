@@ -28,6 +28,8 @@ async fn every_documented_operation_is_routed() {
         "/api/v1/health/live",
         "/api/v1/health/ready",
         "/api/v1/audit",
+        "/api/v1/livreurs/rank",
+        "/api/v1/livreurs/health",
     ] {
         assert!(
             paths.contains_key(expected),
