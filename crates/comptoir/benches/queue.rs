@@ -8,14 +8,16 @@ use std::time::{Duration, Instant};
 
 use comptoir::app;
 use comptoir_kernel::config::{Config, Overrides};
-use comptoir_kernel::jobs::{self, EnqueueOptions, JobRegistry, selftest::SelfTest, store};
 use comptoir_kernel::jobs::worker::{Worker, WorkerConfig};
+use comptoir_kernel::jobs::{self, EnqueueOptions, JobRegistry, selftest::SelfTest, store};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 const JOBS: u32 = 2000;
 
 async fn config(dir: &std::path::Path, db_url: Option<String>) -> Config {
-    let mut c = Config::load_from(&Overrides::default(), Vec::<(String, String)>::new()).unwrap().config;
+    let mut c = Config::load_from(&Overrides::default(), Vec::<(String, String)>::new())
+        .unwrap()
+        .config;
     c.data_dir = dir.to_owned();
     c.database_url = db_url.map(Into::into);
     c.jobs.workers_in_serve = false;
@@ -26,7 +28,9 @@ async fn config(dir: &std::path::Path, db_url: Option<String>) -> Config {
 async fn fresh_pg(admin: &str) -> Option<String> {
     let db = sea_orm::Database::connect(admin).await.ok()?;
     let name = format!("comptoir_bench_{}", uuid::Uuid::new_v4().simple());
-    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.ok()?;
+    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .ok()?;
     let mut url = url::Url::parse(admin).ok()?;
     url.set_path(&format!("/{name}"));
     Some(url.to_string())
@@ -41,19 +45,33 @@ async fn queue_bench(engine: &str, db_url: Option<String>) -> Vec<String> {
     // Enqueue: one transaction per job (what an API handler does).
     let started = Instant::now();
     for n in 0..JOBS {
-        let job = SelfTest { key: format!("e{n}"), sleep_ms: 0, fail: false };
+        let job = SelfTest {
+            key: format!("e{n}"),
+            sleep_ms: 0,
+            fail: false,
+        };
         let txn = state.db.begin().await.unwrap();
-        jobs::enqueue(&txn, None, &job, EnqueueOptions::default()).await.unwrap();
+        jobs::enqueue(&txn, None, &job, EnqueueOptions::default())
+            .await
+            .unwrap();
         sea_orm::TransactionSession::commit(txn).await.unwrap();
     }
     let enqueue_rate = JOBS as f64 / started.elapsed().as_secs_f64();
-    rows.push(format!("| {engine} | enqueue, 1 job per transaction | {enqueue_rate:.0} jobs/s |"));
+    rows.push(format!(
+        "| {engine} | enqueue, 1 job per transaction | {enqueue_rate:.0} jobs/s |"
+    ));
 
     for batch in [1u64, 10] {
         if batch == 10 {
             for n in 0..JOBS {
-                let job = SelfTest { key: format!("b{n}"), sleep_ms: 0, fail: false };
-                jobs::enqueue(&state.db, None, &job, EnqueueOptions::default()).await.unwrap();
+                let job = SelfTest {
+                    key: format!("b{n}"),
+                    sleep_ms: 0,
+                    fail: false,
+                };
+                jobs::enqueue(&state.db, None, &job, EnqueueOptions::default())
+                    .await
+                    .unwrap();
             }
         }
         let before = store::stats(&state.db).await.unwrap().succeeded;
@@ -72,7 +90,9 @@ async fn queue_bench(engine: &str, db_url: Option<String>) -> Vec<String> {
         let rate = JOBS as f64 / started.elapsed().as_secs_f64();
         let _ = tx.send(true);
         let _ = handle.await;
-        rows.push(format!("| {engine} | process, batch {batch} (1 worker) | {rate:.0} jobs/s |"));
+        rows.push(format!(
+            "| {engine} | process, batch {batch} (1 worker) | {rate:.0} jobs/s |"
+        ));
     }
     rows
 }
@@ -85,10 +105,22 @@ async fn latency(enabled: bool) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(dir.path(), None).await;
     c.rate_limits.enabled = enabled;
-    c.rate_limits.classes.insert("default".into(), comptoir_kernel::ratelimit::Limit::new(1_000_000, 1, 1_000_000));
+    c.rate_limits.classes.insert(
+        "default".into(),
+        comptoir_kernel::ratelimit::Limit::new(1_000_000, 1, 1_000_000),
+    );
     let built = app::build(c).await.unwrap();
-    let org = comptoir_kernel::tenancy::service::create_org(&built.state.db, "Bench", None).await.unwrap();
-    let token = built.state.jwt.issue(comptoir_kernel::ids::UserId::new(), comptoir_kernel::ids::OrgId(org.id)).unwrap();
+    let org = comptoir_kernel::tenancy::service::create_org(&built.state.db, "Bench", None)
+        .await
+        .unwrap();
+    let token = built
+        .state
+        .jwt
+        .issue(
+            comptoir_kernel::ids::UserId::new(),
+            comptoir_kernel::ids::OrgId(org.id),
+        )
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(app::serve(built, listener, std::future::pending()));
@@ -111,9 +143,13 @@ async fn latency(enabled: bool) -> (f64, f64) {
 
 #[tokio::main]
 async fn main() {
-    let mut rows = vec!["| engine | operation | throughput |".to_owned(), "|---|---|---|".to_owned()];
+    let mut rows = vec![
+        "| engine | operation | throughput |".to_owned(),
+        "|---|---|---|".to_owned(),
+    ];
     rows.extend(queue_bench("SQLite", None).await);
-    let admin = std::env::var("COMPTOIR_BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = std::env::var("COMPTOIR_BENCH_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     match fresh_pg(&admin).await {
         Some(url) => rows.extend(queue_bench("PostgreSQL", Some(url)).await),
         None => rows.push("| PostgreSQL | (not reachable: skipped) | |".into()),
@@ -124,5 +160,9 @@ async fn main() {
     println!("\n| rate limiter | p50 | p99 |\n|---|---|---|");
     println!("| off | {off50:.3} ms | {off99:.3} ms |");
     println!("| on (in-process GCRA) | {on50:.3} ms | {on99:.3} ms |");
-    println!("| added | {:.3} ms | {:.3} ms |", on50 - off50, on99 - off99);
+    println!(
+        "| added | {:.3} ms | {:.3} ms |",
+        on50 - off50,
+        on99 - off99
+    );
 }

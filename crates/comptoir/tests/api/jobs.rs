@@ -224,3 +224,48 @@ async fn unique_keys_enqueue_once_and_scheduled_jobs_wait() {
     let stats = jobs::store::stats(&app.state.db).await.unwrap();
     assert_eq!(stats.succeeded, 1, "the duplicate was never enqueued");
 }
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_short_jobs_and_releases_long_ones() {
+    let app = TestApp::spawn_with(|c| {
+        fast(c);
+        c.jobs.shutdown_grace_secs = 1;
+    })
+    .await;
+    let org = app.create_org("A").await;
+    let token = app.token_for(org, Role::Owner).await;
+    let short = jobs::enqueue(
+        &app.state.db,
+        Some(org),
+        &SelfTest {
+            key: "short".into(),
+            sleep_ms: 300,
+            fail: false,
+        },
+        EnqueueOptions::default(),
+    )
+    .await
+    .unwrap();
+    let long = jobs::enqueue(
+        &app.state.db,
+        Some(org),
+        &SelfTest {
+            key: "long".into(),
+            sleep_ms: 30_000,
+            fail: false,
+        },
+        EnqueueOptions::default(),
+    )
+    .await
+    .unwrap();
+    let stop = app.start_worker();
+    wait_for(&app, &token, long, &["running"]).await;
+    stop.send(true).unwrap();
+    wait_for(&app, &token, short, &["succeeded"]).await;
+    let released = wait_for(&app, &token, long, &["queued"]).await;
+    assert_eq!(
+        released["attempts"], 0,
+        "a released job does not lose an attempt: {released}"
+    );
+    assert!(released["errors"].as_array().unwrap().is_empty());
+}

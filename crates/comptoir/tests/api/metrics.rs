@@ -39,6 +39,11 @@ async fn metrics_parse_and_move() {
     let app = TestApp::spawn_with(|c| {
         c.jobs.poll_interval_ms = 50;
         c.jobs.backoff_base_ms = 10;
+        c.rate_limits.enabled = true;
+        c.rate_limits.classes.insert(
+            "anonymous".into(),
+            comptoir_kernel::ratelimit::Limit::new(2, 3600, 2),
+        );
     })
     .await;
     let org = app.create_org("A").await;
@@ -53,7 +58,10 @@ async fn metrics_parse_and_move() {
     for _ in 0..3 {
         app.get("/api/v1/me", &token).await;
     }
-    let _ = app.call(Method::GET, "/api/v1/me", None, None).await;
+    // Anonymous calls: two pass (401), the rest are limited (429).
+    for _ in 0..4 {
+        let _ = app.call(Method::GET, "/api/v1/me", None, None).await;
+    }
     let job = SelfTest {
         key: "m".into(),
         sleep_ms: 0,
@@ -118,4 +126,26 @@ async fn metrics_parse_and_move() {
     assert_eq!(sample(&after, "comptoir_jobs_dead_letters", &[]), 1.0);
     assert!(sample(&after, "comptoir_workers_alive", &[]) >= 1.0);
     assert!(sample(&after, "comptoir_db_pool_connections", &[("state", "size")]) >= 1.0);
+    assert!(
+        sample(
+            &after,
+            "comptoir_rate_limit_rejections_total",
+            &[("class", "anonymous")]
+        ) >= 2.0
+    );
+    // The limiter looks the org's plan up once, then hits its cache.
+    assert!(
+        sample(
+            &after,
+            "comptoir_cache_requests_total",
+            &[("cache", "plans"), ("result", "miss")]
+        ) >= 1.0
+    );
+    assert!(
+        sample(
+            &after,
+            "comptoir_cache_requests_total",
+            &[("cache", "plans"), ("result", "hit")]
+        ) >= 2.0
+    );
 }
