@@ -5,7 +5,7 @@ use comptoir_kernel::auth::Role;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, browser, csrf};
 
 const RANK: &str = "/api/v1/livreurs/rank";
 
@@ -336,41 +336,19 @@ async fn nobody_eligible_is_an_empty_ranking_with_its_reason() {
     assert_eq!(stats["rejetes_capacite"], 1);
 }
 
-fn csrf(html: &str) -> String {
-    const FIELD: &str = "name=\"csrf_token\" value=\"";
-    let at = html.find(FIELD).expect("csrf field") + FIELD.len();
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn the_page_ranks_the_form_and_shows_bad_input() {
     let app = TestApp::spawn().await;
     let org = app.create_org("Coursiers de Paris").await;
     let email = app.create_member(org, Role::Operator).await;
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-
-    let r = b.get(app.url("/reco/couriers")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-
-    let html = b
-        .get(app.url("/login"))
+    let r = browser()
+        .get(app.url("/reco/couriers"))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    let form = [
-        ("csrf_token", csrf(&html)),
-        ("email", email.clone()),
-        ("password", PASSWORD.into()),
-        ("next", "/reco/couriers".into()),
-    ];
-    let r = b.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let (b, r) = app.web_sign_in(&email, "/reco/couriers").await;
     assert_eq!(r.headers()[header::LOCATION], "/reco/couriers");
 
     // The dashboard links to the page.

@@ -264,6 +264,64 @@ impl Drop for TestApp {
     }
 }
 
+/// The CSRF token of the first form in a page.
+pub fn csrf(html: &str) -> String {
+    const FIELD: &str = "name=\"csrf_token\" value=\"";
+    let at = html.find(FIELD).expect("csrf field") + FIELD.len();
+    html[at..]
+        .split('"')
+        .next()
+        .expect("closing quote")
+        .to_owned()
+}
+
+/// A client that keeps cookies and does not follow redirects, like a browser we inspect.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    /// GETs a page's HTML.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("body")
+    }
+
+    /// Signs in through the web form (with `next`) and returns the browser-like client and
+    /// the sign-in response.
+    pub async fn web_sign_in(
+        &self,
+        email: &str,
+        next: &str,
+    ) -> (reqwest::Client, reqwest::Response) {
+        let b = browser();
+        let html = self.page(&b, "/login").await;
+        let form = [
+            ("csrf_token", csrf(&html)),
+            ("email", email.to_owned()),
+            ("password", PASSWORD.into()),
+            ("next", next.into()),
+        ];
+        let r = b
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST /login");
+        (b, r)
+    }
+}
+
 /// Asserts an error response: status, stable code, and the JSON error shape.
 #[track_caller]
 pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, want_code: &str) {

@@ -8,7 +8,7 @@ use comptoir_kernel::entities::alerts;
 use comptoir_kernel::jobs::{self, EnqueueOptions, selftest::SelfTest};
 use reqwest::{StatusCode, header};
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, csrf};
 use crate::jobs::wait_for;
 
 #[derive(Default)]
@@ -115,36 +115,7 @@ async fn operations_page_shows_dead_letters_and_replays_them() {
         let _worker = app.start_worker();
         wait_for(&app, &token, id, &["dead"]).await;
     }
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let field = "name=\"csrf_token\" value=\"";
-    let csrf = |html: &str| {
-        html[html.find(field).unwrap() + field.len()..]
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    b.post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf(&html)),
-            ("email", admin.clone()),
-            ("password", PASSWORD.into()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (b, _) = app.web_sign_in(&admin, "/").await;
     let html = b
         .get(app.url("/operations"))
         .send()
@@ -171,28 +142,7 @@ async fn operations_page_shows_dead_letters_and_replays_them() {
 
     // Operators have no access to the page.
     let operator = app.create_member(org, Role::Operator).await;
-    let b2 = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = b2
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    b2.post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf(&html)),
-            ("email", operator),
-            ("password", PASSWORD.into()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (b2, _) = app.web_sign_in(&operator, "/").await;
     assert_eq!(
         b2.get(app.url("/operations"))
             .send()

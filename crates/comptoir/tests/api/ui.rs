@@ -3,21 +3,7 @@
 use comptoir_kernel::auth::Role;
 use reqwest::{StatusCode, header};
 
-use crate::helpers::{PASSWORD, TestApp};
-
-fn csrf(html: &str) -> String {
-    const FIELD: &str = "name=\"csrf_token\" value=\"";
-    let at = html.find(FIELD).expect("csrf field") + FIELD.len();
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{PASSWORD, TestApp, browser, csrf};
 
 #[tokio::test]
 async fn sign_in_dashboard_keys_and_sign_out() {
@@ -194,21 +180,7 @@ async fn members_page_manages_members_and_unknown_pages_are_404() {
     let app = TestApp::spawn().await;
     let org = app.create_org("Org").await;
     let email = app.create_member(org, Role::Admin).await;
-    let b = browser();
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = [
-        ("csrf_token", csrf(&html)),
-        ("email", email.clone()),
-        ("password", PASSWORD.into()),
-    ];
-    b.post(app.url("/login")).form(&form).send().await.unwrap();
+    let (b, _) = app.web_sign_in(&email, "/").await;
     let html = b
         .get(app.url("/settings/members"))
         .send()
