@@ -3,6 +3,8 @@
 //! sizes 1 and 10, and the latency the rate-limit middleware adds (p50/p99). Prints a
 //! Markdown table. PostgreSQL is used when `COMPTOIR_BENCH_PG_URL` (an admin URL) answers.
 
+#![allow(clippy::unwrap_used)] // a benchmark fails loudly
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
