@@ -40,6 +40,9 @@ pub struct Config {
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key we write (several installs can share one Redis).
     pub redis_key_prefix: String,
+    /// Where models are stored. Default: `models/` in the data dir.
+    pub model_dir: Option<PathBuf>,
+    pub models: ModelsConfig,
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub http: HttpConfig,
@@ -48,6 +51,32 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitConfig,
     pub alerts: crate::alerts::AlertsConfig,
     pub reco: RecoConfig,
+}
+
+/// The ML models.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsConfig {
+    /// `serve` fetches missing default models in the background on start (then never
+    /// touches the network again); without them the capabilities use their fallbacks.
+    pub pull_on_start: bool,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        Self {
+            pull_on_start: true,
+        }
+    }
+}
+
+impl Config {
+    /// The directory holding the models.
+    pub fn model_dir(&self) -> PathBuf {
+        self.model_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("models"))
+    }
 }
 
 /// The job queue and its workers.
@@ -137,6 +166,8 @@ impl Default for Config {
             master_key_file: None,
             redis_url: None,
             redis_key_prefix: "comptoir:".into(),
+            model_dir: None,
+            models: ModelsConfig::default(),
             log: LogConfig::default(),
             auth: AuthConfig::default(),
             http: HttpConfig::default(),

@@ -92,7 +92,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         Some(url) => Some(connect_redis(url.expose_secret()).await?),
         None => None,
     };
-    let mut builder = AppState::builder(db.clone(), config, &master);
+    let embeddings = crate::models::Embeddings::load(config.model_dir());
+    let mut builder = AppState::builder(db.clone(), config, &master)
+        .health_check(Arc::new(crate::models::EmbeddingsHealth(
+            embeddings.clone(),
+        )))
+        .extension(embeddings);
     if let Some(conn) = redis {
         builder = builder.redis(conn);
     }
@@ -123,6 +128,11 @@ pub async fn serve(
 
 /// Serves the API and, unless disabled, workers in the same process, until a signal.
 pub async fn serve_with_workers(app: App, listener: TcpListener) -> anyhow::Result<()> {
+    if app.state.config.models.pull_on_start
+        && let Some(models) = app.state.ext::<crate::models::Embeddings>()
+    {
+        models.pull_in_background();
+    }
     comptoir_kernel::alerts::spawn(
         app.state.clone(),
         Arc::new(comptoir_kernel::alerts::LogSink),

@@ -59,6 +59,11 @@ enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage the ML models (stored in COMPTOIR_MODEL_DIR, default <data dir>/models).
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
     /// Inspect and replay background jobs.
     Jobs {
         #[command(subcommand)]
@@ -112,6 +117,16 @@ enum JobsCommand {
     },
     /// Queue depth per kind and status.
     Stats,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// The models present, with their source.
+    List,
+    /// Fetch a model (default: every default model) and verify its checksums.
+    Pull { name: Option<String> },
+    /// Check the checksums of the default models.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +215,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli.global, None)?;
             let db = app::open_database(&config).await?;
             jobs_command(&db, command).await
+        }
+        Command::Models { command } => {
+            let config = load_config(&cli.global, None)?;
+            models_command(&config.model_dir(), command)
         }
         Command::Migrate => {
             let config = load_config(&cli.global, None)?;
@@ -329,6 +348,59 @@ async fn jobs_command(
                 stats.depth(),
                 stats.dead()
             );
+        }
+    }
+    Ok(())
+}
+
+fn models_command(dir: &std::path::Path, command: ModelsCommand) -> anyhow::Result<()> {
+    use comptoir_ml::store;
+    let defaults = [store::default_embedding_model()];
+    match command {
+        ModelsCommand::List => {
+            let installed = store::list(dir)?;
+            if installed.is_empty() {
+                println!("no model in {} (comptoir models pull)", dir.display());
+            }
+            for m in installed {
+                println!("{:<28} {}  from {}", m.name, m.path.display(), m.source);
+            }
+        }
+        ModelsCommand::Pull { name } => {
+            let specs: Vec<_> = defaults
+                .iter()
+                .filter(|s| name.as_deref().is_none_or(|n| n == s.name))
+                .collect();
+            anyhow::ensure!(
+                !specs.is_empty(),
+                "unknown model {}; known: {}",
+                name.unwrap_or_default(),
+                defaults
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for spec in specs {
+                use std::io::Write;
+                let mut out = std::io::stderr();
+                let path = store::pull(dir, spec, &mut |p| match p {
+                    store::Progress::Bytes { file, done } => {
+                        let _ = write!(out, "\r  {file}: {:.1} MB", done as f64 / 1_048_576.0);
+                    }
+                    other => {
+                        let _ = writeln!(out, "\n  {other:?}");
+                    }
+                })?;
+                println!("\n{} ready in {}", spec.name, path.display());
+            }
+        }
+        ModelsCommand::Verify => {
+            for spec in &defaults {
+                let path =
+                    store::verify(dir, spec).map_err(|e| anyhow::anyhow!("{}: {e}", spec.name))?;
+                println!("{} ok ({})", spec.name, path.display());
+            }
         }
     }
     Ok(())

@@ -15,8 +15,25 @@ async fn live_ready_and_components() {
     assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (s, b) = app.call(Method::GET, "/api/v1/health", None, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(b["status"], "ok");
-    let db = &b["components"][0];
+    // No model in a fresh data dir: degraded, not down.
+    assert_eq!(b["status"], "degraded", "{b}");
+    let embeddings = b["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "embeddings")
+        .unwrap();
+    assert_eq!(embeddings["status"], "degraded");
+    assert!(
+        embeddings["detail"].as_str().unwrap().contains("fallbacks"),
+        "{embeddings}"
+    );
+    let db = b["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().starts_with("database"))
+        .unwrap();
     let engine = if app.is_postgres() {
         "database (postgresql)"
     } else {
@@ -37,7 +54,13 @@ async fn ready_fails_when_the_database_is_gone() {
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
     let (s, b) = app.call(Method::GET, "/api/v1/health", None, None).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(b["components"][0]["status"], "down");
+    let db = b["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().starts_with("database"))
+        .unwrap();
+    assert_eq!(db["status"], "down");
 }
 
 #[tokio::test]

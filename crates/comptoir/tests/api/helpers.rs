@@ -91,6 +91,7 @@ impl TestApp {
         // Rate limits have their own tests; elsewhere they would only add noise.
         config.rate_limits.enabled = false;
         config.jobs.workers_in_serve = false;
+        config.models.pull_on_start = false;
         let pg = match std::env::var("COMPTOIR_TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let pg = fresh_postgres(&admin).await;

@@ -16,6 +16,7 @@ mod isolation;
 mod jobs;
 mod members;
 mod metrics;
+mod models;
 mod openapi;
 mod operations;
 mod queue_processes;
