@@ -20,13 +20,20 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        comptoir_kernel::db::migrations::migrations()
+        let mut all = comptoir_kernel::db::migrations::migrations();
+        all.extend(comptoir_catalog::migrations());
+        all
     }
 }
 
 /// Every slice's API routes.
 pub fn api() -> OpenApiRouter<AppState> {
-    comptoir_kernel::router()
+    comptoir_kernel::router().merge(comptoir_catalog::router())
+}
+
+/// Every slice's web pages.
+pub fn pages() -> Router<AppState> {
+    Router::new().merge(comptoir_catalog::pages())
 }
 
 /// Opens the database and brings its schema up to date.
@@ -55,7 +62,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let state = AppState::builder(db.clone(), config, &master)
         .health_check(Arc::new(DatabaseHealth(db)))
         .build();
-    let router = comptoir_web::app(state.clone(), api());
+    let router = comptoir_web::app(state.clone(), api(), pages());
     Ok(App { state, router })
 }
 
