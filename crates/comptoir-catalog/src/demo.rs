@@ -9,7 +9,7 @@ use comptoir_kernel::{AppError, AppResult};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, TransactionTrait};
 use serde_json::{Map, json};
 use uuid::Uuid;
 
@@ -131,10 +131,7 @@ const FAMILIES: &[Family] = &[
 ];
 
 /// Loads the demo catalog into `org` (refused if it already has it).
-pub async fn load(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    org: OrgId,
-) -> AppResult<DemoSummary> {
+pub async fn load(db: &DatabaseConnection, org: OrgId) -> AppResult<DemoSummary> {
     let already = scoped::<products::Entity>(org)
         .filter(products::Column::Sku.starts_with("DEMO-"))
         .count(db)

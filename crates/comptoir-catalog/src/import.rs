@@ -14,8 +14,8 @@ use comptoir_kernel::ids::OrgId;
 use comptoir_kernel::tenancy::{find_in_org, scoped};
 use comptoir_kernel::{AppError, AppResult};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -369,11 +369,7 @@ async fn finish(
 }
 
 /// Processes a stored import to the end (or resumes it), chunk by chunk, and returns it.
-pub async fn run_import(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    org: OrgId,
-    id: ImportId,
-) -> AppResult<Import> {
+pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> AppResult<Import> {
     let row = find_in_org::<imports::Entity>(db, org, id.0).await?;
     if matches!(
         ImportStatus::parse(&row.status),
@@ -487,7 +483,7 @@ fn line_of(record: &csv::StringRecord) -> i64 {
 
 /// One transaction: the chunk's accepted rows, its rejected rows, and the counters.
 async fn run_chunk(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     ctx: &mut Ctx,
     row: &imports::Model,
     chunk: &[csv::StringRecord],

@@ -197,9 +197,9 @@ async fn exists<E: comptoir_kernel::tenancy::TenantScoped>(
 ) -> AppResult<bool> {
     Ok(scoped::<E>(org)
         .filter(E::id_column().eq(id))
-        .count(db)
+        .one(db)
         .await?
-        > 0)
+        .is_some())
 }
 
 /// Validates an API product against the organization's brands, categories and types.

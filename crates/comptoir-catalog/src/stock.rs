@@ -14,10 +14,10 @@ use comptoir_kernel::auth::{Caller, Permission};
 use comptoir_kernel::ids::OrgId;
 use comptoir_kernel::tenancy::{find_in_org, scoped};
 use comptoir_kernel::{AppError, AppResult, ErrorCode};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -205,7 +205,7 @@ pub async fn apply_level(
 
 /// A manual adjustment (`POST /api/v1/catalog/stock/adjustments`).
 pub async fn adjust(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     caller: &Caller,
     input: AdjustmentInput,
 ) -> AppResult<AdjustmentResult> {
@@ -293,7 +293,7 @@ fn normalize_lines(lines: &[ReserveLine]) -> AppResult<Vec<ReserveLine>> {
         let q = merged
             .entry((line.product_id.0, line.location_id.0))
             .or_default();
-        *q = q.saturating_add(line.quantity).min(MAX_QUANTITY * 10);
+        *q = std::cmp::min(q.saturating_add(line.quantity), MAX_QUANTITY * 10);
     }
     Ok(merged
         .into_iter()
@@ -348,7 +348,7 @@ fn reservation_view(m: reservations::Model) -> Reservation {
 /// Reserves every line or none: 409 `conflict` (with the short line in `details`) when
 /// any line lacks available stock. Safe under concurrency on both engines.
 pub async fn reserve(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     org: OrgId,
     actor: Option<Uuid>,
     lines: &[ReserveLine],
@@ -408,7 +408,7 @@ pub async fn reserve(
 /// Moves a held reservation to `to`, applying each line; exactly once even when called
 /// concurrently (the status change is the guard).
 async fn settle(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     org: OrgId,
     actor: Option<Uuid>,
     id: ReservationId,
@@ -472,7 +472,7 @@ async fn settle(
 
 /// Gives a held reservation back (order cancelled): reserved stock becomes available.
 pub async fn release(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     org: OrgId,
     actor: Option<Uuid>,
     id: ReservationId,
@@ -482,7 +482,7 @@ pub async fn release(
 
 /// Ships a held reservation: the units leave on hand and reserved.
 pub async fn commit(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     org: OrgId,
     actor: Option<Uuid>,
     id: ReservationId,

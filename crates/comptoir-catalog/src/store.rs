@@ -9,10 +9,8 @@ use chrono::{DateTime, Utc};
 use comptoir_kernel::ids::OrgId;
 use comptoir_kernel::tenancy::scoped;
 use comptoir_kernel::{AppError, AppResult};
-use sea_orm::sea_query::{Expr, Func, LikeExpr, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::entities::{brands, categories, locations, movements, product_types, products, stock};

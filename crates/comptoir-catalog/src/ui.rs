@@ -357,7 +357,7 @@ async fn form_page(
 ) -> Result<Response, UiError> {
     let org = session.caller.org_id;
     let ctx = context! {
-        id, form => ser(form), errors => ser(&errors),
+        id => id.map(|i| i.to_string()), form => ser(form), errors => ser(&errors),
         categories => ser(&service::list_categories(&state.db, org).await?),
         brands => ser(&service::list_brands(&state.db, org).await?),
         types => ser(&service::list_product_types(&state.db, org).await?),
