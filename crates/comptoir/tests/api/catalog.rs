@@ -734,8 +734,8 @@ async fn web_pages_list_show_edit_with_validation_messages() {
         .await
         .unwrap();
     assert!(
-        html.contains("href=\"/catalog\""),
-        "catalog is in the navigation"
+        html.contains("&#x2f;catalog\" >Catalog &amp; stock</a>"),
+        "catalog is ready in the navigation: {html}"
     );
     let html = b
         .get(app.url("/catalog?q=fairphone&status="))
