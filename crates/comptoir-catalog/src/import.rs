@@ -493,21 +493,11 @@ async fn run_chunk(
     let mut accepted = 0i64;
     let mut new_rows: Vec<products::ActiveModel> = Vec::new();
     let mut pending: HashMap<String, usize> = HashMap::new();
-    let mut created_categories = Vec::new();
     for record in chunk {
         let line = line_of(record);
         let outcome = match ctx.kind {
             ImportKind::Products => {
-                product_record(
-                    ctx,
-                    &txn,
-                    record,
-                    line,
-                    &mut new_rows,
-                    &mut pending,
-                    &mut created_categories,
-                )
-                .await?
+                product_record(ctx, &txn, record, line, &mut new_rows, &mut pending).await?
             }
             ImportKind::Stock => stock_record(ctx, &txn, record).await?,
         };
@@ -549,12 +539,10 @@ async fn run_chunk(
     let updated = active.update(&txn).await?;
     txn.commit().await?;
     ctx.existing.extend(inserted);
-    let _ = created_categories;
     Ok(updated)
 }
 
 /// Validates one product row and stages it; `Ok(Err(..))` is a rejected row.
-#[allow(clippy::too_many_arguments)]
 async fn product_record(
     ctx: &mut Ctx,
     txn: &sea_orm::DatabaseTransaction,
@@ -562,7 +550,6 @@ async fn product_record(
     line: i64,
     new_rows: &mut Vec<products::ActiveModel>,
     pending: &mut HashMap<String, usize>,
-    created_categories: &mut Vec<String>,
 ) -> AppResult<Result<(), Reject>> {
     let parsed = match ctx.product_row(record) {
         Ok(p) => p,
@@ -601,8 +588,7 @@ async fn product_record(
                 }
                 .insert(txn)
                 .await?;
-                ctx.categories.insert(code.clone(), id);
-                created_categories.push(code);
+                ctx.categories.insert(code, id);
                 id
             }
         };

@@ -52,8 +52,7 @@ pub struct Note {
 async fn insert_movement(
     txn: &DatabaseTransaction,
     org: OrgId,
-    product: Uuid,
-    location: Uuid,
+    (product, location): (Uuid, Uuid),
     kind: MovementKind,
     quantity: i64,
     (on_hand_delta, reserved_delta): (i64, i64),
@@ -187,8 +186,7 @@ pub async fn apply_level(
             insert_movement(
                 txn,
                 org,
-                product,
-                location,
+                (product, location),
                 kind,
                 quantity,
                 (delta, 0),
@@ -384,7 +382,7 @@ pub async fn reserve(
                 })),
             );
         }
-        insert_movement(&txn, org, p, l, MovementKind::Reserve, q, (0, q), &note).await?;
+        insert_movement(&txn, org, (p, l), MovementKind::Reserve, q, (0, q), &note).await?;
         if let Some(level) = read_level(&txn, org, p, l).await? {
             low_stock_check(&txn, org, &level, level.on_hand - level.reserved + q).await?;
         }
@@ -461,7 +459,7 @@ async fn settle(
                 "reservation {id} exceeds the reserved stock"
             )));
         }
-        insert_movement(&txn, org, p, l, kind, q, (on_hand_delta, -q), &note).await?;
+        insert_movement(&txn, org, (p, l), kind, q, (on_hand_delta, -q), &note).await?;
     }
     txn.commit().await?;
     Ok(Reservation {

@@ -9,6 +9,7 @@ mod api_keys;
 mod auth;
 mod bad_input;
 mod catalog;
+mod catalog_demo;
 mod catalog_import;
 mod catalog_stock;
 mod cli;
