@@ -5,7 +5,8 @@
 //! committing the accepted rows, the rejected rows (line, column, reason, raw text) and the
 //! progress counters together. It can therefore resume after a crash from
 //! `processed_rows`, and a job can drive it once the kernel has a queue; for now the API
-//! runs it to completion inside the request.
+//! runs it to completion on its own task while the request waits
+//! ([`run_import_detached`]), so a timeout or a disconnect does not cut it short.
 
 use std::collections::{HashMap, HashSet};
 
@@ -368,13 +369,24 @@ async fn finish(
     Ok(())
 }
 
-/// Processes a stored import to the end (or resumes it), chunk by chunk, and returns it.
+/// Runs [`run_import`] on its own task and waits for it, so the import still finishes
+/// when the caller goes away (client disconnect, request timeout).
+pub async fn run_import_detached(
+    db: DatabaseConnection,
+    org: OrgId,
+    id: ImportId,
+) -> AppResult<Import> {
+    tokio::spawn(async move { run_import(&db, org, id).await })
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("import task: {e}")))?
+}
+
+/// Processes a stored import to the end, chunk by chunk, and returns it. A `pending` import
+/// starts, a `running` or `failed` one resumes after its `processed_rows` (a file refused
+/// for its header fails again), a `completed` one is returned as it is.
 pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> AppResult<Import> {
     let row = find_in_org::<imports::Entity>(db, org, id.0).await?;
-    if matches!(
-        ImportStatus::parse(&row.status),
-        Some(ImportStatus::Completed | ImportStatus::Failed)
-    ) {
+    if ImportStatus::parse(&row.status) == Some(ImportStatus::Completed) {
         return get_import(db, org, id).await;
     }
     let kind = ImportKind::parse(&row.kind).unwrap_or(ImportKind::Products);

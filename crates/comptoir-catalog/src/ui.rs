@@ -522,7 +522,7 @@ async fn upload(
     };
     let content = fields.remove("file").unwrap_or_default();
     let id = service::start_import(&state.db, &session.caller, options, content).await?;
-    service::run_import(&state.db, session.caller.org_id, id).await?;
+    service::run_import_detached(state.db.clone(), session.caller.org_id, id).await?;
     Ok(Redirect::to(&format!("/catalog/imports/{id}")).into_response())
 }
 

@@ -83,7 +83,7 @@ async fn create_import(
     CsvBody(content): CsvBody,
 ) -> AppResult<(StatusCode, Json<Import>)> {
     let id = service::start_import(&state.db, &caller, options, content).await?;
-    let done = service::run_import(&state.db, caller.org_id, id).await?;
+    let done = service::run_import_detached(state.db.clone(), caller.org_id, id).await?;
     Ok((StatusCode::CREATED, Json(done)))
 }
 

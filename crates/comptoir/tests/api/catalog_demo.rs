@@ -244,3 +244,81 @@ async fn stock_levels_import_sets_levels_through_the_ledger() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+#[tokio::test]
+async fn an_interrupted_import_resumes_after_its_processed_rows() {
+    use comptoir_catalog::entities::imports;
+    use comptoir_catalog::service;
+    use comptoir_catalog::views::ImportOptions;
+    use comptoir_kernel::auth::{AuthVia, Caller};
+    use comptoir_kernel::ids::UserId;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Resume").await;
+    let token = app.token_for(org, Role::Operator).await;
+    let caller = Caller {
+        org_id: org,
+        user_id: UserId::new(),
+        role: Role::Operator,
+        region_id: None,
+        store_id: None,
+        via: AuthVia::AccessToken,
+    };
+    let mut csv = String::from("sku,name,sale_price\n");
+    for i in 0..1_200 {
+        csv.push_str(&format!(
+            "R-{i:04},Row {i},{}\n",
+            if i == 1_100 { "bad" } else { "1" }
+        ));
+    }
+    let id = service::start_import(&app.state.db, &caller, ImportOptions::default(), csv)
+        .await
+        .unwrap();
+    let (_, pending) = app
+        .get(&format!("/api/v1/catalog/imports/{id}"), &token)
+        .await;
+    assert_eq!(
+        (
+            pending["status"].as_str(),
+            pending["processed_rows"].as_i64()
+        ),
+        (Some("pending"), Some(0))
+    );
+    // As if a worker had committed the first chunk (500 rows) and then died.
+    let row = imports::Entity::find_by_id(id.0)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active: imports::ActiveModel = row.into();
+    active.status = Set("running".into());
+    active.processed_rows = Set(500);
+    active.accepted_rows = Set(500);
+    active.update(&app.state.db).await.unwrap();
+
+    let done = service::run_import(&app.state.db, org, id).await.unwrap();
+    assert_eq!(
+        (
+            done.processed_rows,
+            done.accepted_rows,
+            done.rejected_rows,
+            done.total_rows
+        ),
+        (1_200, 1_199, 1, 1_200)
+    );
+    assert_eq!(done.rejected[0].line, 1_102);
+    let (_, page) = app
+        .get("/api/v1/catalog/products?limit=200&q=R-0499", &token)
+        .await;
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        0,
+        "rows before the resume point are not redone"
+    );
+    let (_, page) = app.get("/api/v1/catalog/products?q=R-0500", &token).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    // Running a completed import again does nothing.
+    let again = service::run_import(&app.state.db, org, id).await.unwrap();
+    assert_eq!(again.accepted_rows, 1_199);
+}
