@@ -1,6 +1,6 @@
 //! The slice's public service API (no HTTP): reference data (categories, brands, product
 //! types, locations) here; products in [`crate::products`]; stock and the order-pipeline
-//! primitives ([`reserve`], [`release`], [`commit`]) in [`crate::stock`]; CSV in
+//! primitives ([`reserve`], [`release`], [`commit`]) in [`crate::reservations`]; CSV in
 //! [`crate::import`]. Writes take a [`Caller`] and check `Permission::Write` first.
 
 use std::collections::HashSet;
@@ -26,7 +26,8 @@ pub use crate::import::{
 pub use crate::products::{
     create_product, delete_product, get_product, list_products, update_product,
 };
-pub use crate::stock::{adjust, commit, list_events, list_movements, list_stock, release, reserve};
+pub use crate::reservations::{commit, get_reservation, release, reserve};
+pub use crate::stock::{adjust, list_events, list_movements, list_stock};
 
 /// Most rows any reference list returns (categories, brands, types, locations).
 const MAX_LIST: u64 = 10_000;

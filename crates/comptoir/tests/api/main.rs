@@ -12,6 +12,7 @@ mod catalog;
 mod catalog_demo;
 mod catalog_import;
 mod catalog_stock;
+mod catalog_ui;
 mod cli;
 mod health;
 mod isolation;
