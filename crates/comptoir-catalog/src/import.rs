@@ -14,6 +14,7 @@ use comptoir_kernel::auth::{Caller, Permission};
 use comptoir_kernel::ids::OrgId;
 use comptoir_kernel::tenancy::{find_in_org, scoped};
 use comptoir_kernel::{AppError, AppResult};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QuerySelect, Set, TransactionTrait,
@@ -139,17 +140,29 @@ async fn load_ctx(
     })
 }
 
+/// Counters of an import, written with each chunk. (Updates go through `update_many` so the
+/// stored upload is never read back: a 100,000-row file is several megabytes.)
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    processed: i64,
+    accepted: i64,
+    rejected: i64,
+}
+
 async fn finish(
     db: &impl ConnectionTrait,
-    row: imports::Model,
+    id: ImportId,
     status: ImportStatus,
     error: Option<String>,
 ) -> AppResult<()> {
-    let mut active: imports::ActiveModel = row.into();
-    active.status = Set(status.as_str().into());
-    active.error = Set(error);
-    active.finished_at = Set(Some(now()));
-    active.update(db).await?;
+    use imports::Column as C;
+    imports::Entity::update_many()
+        .col_expr(C::Status, Expr::value(status.as_str()))
+        .col_expr(C::Error, Expr::value(error))
+        .col_expr(C::FinishedAt, Expr::value(Some(now())))
+        .filter(C::Id.eq(id.0))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -184,7 +197,7 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
         Err(e) => {
             finish(
                 db,
-                row,
+                id,
                 ImportStatus::Failed,
                 Some(format!("cannot read the header: {e}")),
             )
@@ -196,7 +209,7 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
     let columns = match map_headers(kind, &headers, &explicit) {
         Ok(c) => c,
         Err(e) => {
-            finish(db, row, ImportStatus::Failed, Some(e)).await?;
+            finish(db, id, ImportStatus::Failed, Some(e)).await?;
             return get_import(db, org, id).await;
         }
     };
@@ -207,7 +220,7 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
             Err(e) => {
                 finish(
                     db,
-                    row,
+                    id,
                     ImportStatus::Failed,
                     Some(format!("not valid CSV: {e}")),
                 )
@@ -218,7 +231,7 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
         if records.len() > MAX_ROWS {
             finish(
                 db,
-                row,
+                id,
                 ImportStatus::Failed,
                 Some(format!("more than {MAX_ROWS} rows")),
             )
@@ -248,19 +261,32 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
             }
         }
     }
-    let mut active: imports::ActiveModel = row.clone().into();
-    active.status = Set(ImportStatus::Running.as_str().into());
-    active.total_rows = Set(records.len() as i64);
-    let mut row = active.update(db).await?;
+    imports::Entity::update_many()
+        .col_expr(
+            imports::Column::Status,
+            Expr::value(ImportStatus::Running.as_str()),
+        )
+        .col_expr(
+            imports::Column::TotalRows,
+            Expr::value(records.len() as i64),
+        )
+        .filter(imports::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    let mut progress = Progress {
+        processed: done as i64,
+        accepted: row.accepted_rows,
+        rejected: row.rejected_rows,
+    };
+    drop(row);
     for chunk in records[done..].chunks(CHUNK_ROWS) {
-        match run_chunk(db, &mut ctx, &row, chunk).await {
-            Ok(updated) => row = updated,
+        match run_chunk(db, &mut ctx, progress, chunk).await {
+            Ok(updated) => progress = updated,
             Err(e) => {
                 tracing::error!(import = %id, error = %e, "import chunk failed");
-                let fresh = find_in_org::<imports::Entity>(db, org, id.0).await?;
                 finish(
                     db,
-                    fresh,
+                    id,
                     ImportStatus::Failed,
                     Some("a database error stopped the import; it can be resumed".into()),
                 )
@@ -269,7 +295,7 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
             }
         }
     }
-    finish(db, row, ImportStatus::Completed, None).await?;
+    finish(db, id, ImportStatus::Completed, None).await?;
     get_import(db, org, id).await
 }
 
@@ -277,9 +303,9 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
 async fn run_chunk(
     db: &DatabaseConnection,
     ctx: &mut Ctx,
-    row: &imports::Model,
+    before: Progress,
     chunk: &[csv::StringRecord],
-) -> AppResult<imports::Model> {
+) -> AppResult<Progress> {
     let txn = db.begin().await?;
     let mut rejected: Vec<import_rows::ActiveModel> = Vec::new();
     let mut accepted = 0i64;
@@ -324,12 +350,20 @@ async fn run_chunk(
             .exec_without_returning(&txn)
             .await?;
     }
-    let mut active: imports::ActiveModel = row.clone().into();
-    active.processed_rows = Set(row.processed_rows + chunk.len() as i64);
-    active.accepted_rows = Set(row.accepted_rows + accepted);
-    active.rejected_rows = Set(row.rejected_rows + rejected_count);
-    let updated = active.update(&txn).await?;
+    let after = Progress {
+        processed: before.processed + chunk.len() as i64,
+        accepted: before.accepted + accepted,
+        rejected: before.rejected + rejected_count,
+    };
+    use imports::Column as C;
+    imports::Entity::update_many()
+        .col_expr(C::ProcessedRows, Expr::value(after.processed))
+        .col_expr(C::AcceptedRows, Expr::value(after.accepted))
+        .col_expr(C::RejectedRows, Expr::value(after.rejected))
+        .filter(C::Id.eq(ctx.import.0))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     ctx.existing.extend(inserted);
-    Ok(updated)
+    Ok(after)
 }
