@@ -28,6 +28,27 @@ pub const STOCK_COLUMNS: &[&str] = &["sku", "location", "on_hand", "low_stock_th
 /// Prefix of attribute columns (`attr.storage_gb`).
 pub const ATTR_PREFIX: &str = "attr.";
 
+/// What spreadsheet formulas start with. Exported cells that do get a `'` in front, so
+/// opening an export cannot run a formula ("CSV injection"); the import removes it again.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell safe to open in a spreadsheet.
+pub fn defuse(cell: String) -> String {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// The value of a cell written by [`defuse`].
+pub fn undefuse(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 const ALIASES: &[(&str, &str)] = &[
     ("ref", "sku"),
     ("reference", "sku"),
@@ -154,6 +175,15 @@ mod tests {
 
     fn h(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn formulas_are_defused_and_restored() {
+        for value in ["=SUM(A1:A2)", "+33 6", "-5", "@cmd", "plain", "'quoted", ""] {
+            assert_eq!(undefuse(&defuse(value.to_owned())), value);
+        }
+        assert_eq!(defuse("=1+1".into()), "'=1+1");
+        assert_eq!(defuse("1=1".into()), "1=1");
     }
 
     #[test]

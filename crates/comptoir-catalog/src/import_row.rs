@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::csv_columns::ATTR_PREFIX;
+use crate::csv_columns::{ATTR_PREFIX, undefuse};
 use crate::entities::{brands, categories, products};
 use crate::model::*;
 use crate::products::{ValidProduct, attributes, scalars};
@@ -72,7 +72,10 @@ impl Ctx {
 
     pub(crate) fn cell<'r>(&self, record: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
         let i = self.columns.iter().position(|c| c == column)?;
-        record.get(i).map(str::trim).filter(|v| !v.is_empty())
+        record
+            .get(i)
+            .map(|v| undefuse(v.trim()))
+            .filter(|v| !v.is_empty())
     }
 
     fn decimal(
@@ -187,7 +190,10 @@ impl Ctx {
         let mut values = Map::new();
         for (i, column) in self.columns.iter().enumerate() {
             if let Some(attr) = column.strip_prefix(ATTR_PREFIX)
-                && let Some(v) = record.get(i).map(str::trim).filter(|v| !v.is_empty())
+                && let Some(v) = record
+                    .get(i)
+                    .map(|v| undefuse(v.trim()))
+                    .filter(|v| !v.is_empty())
             {
                 values.insert(attr.to_owned(), Value::String(v.to_owned()));
             }

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::csv_columns::ATTR_PREFIX;
+use crate::csv_columns::{ATTR_PREFIX, defuse};
 use crate::entities::{brands, categories, import_rows, imports, product_types, products};
 use crate::model::*;
 use crate::store;
@@ -81,7 +81,8 @@ pub async fn list_imports(db: &impl ConnectionTrait, org: OrgId) -> AppResult<Ve
 fn csv_string(rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        w.write_record(&row).map_err(AppError::internal)?;
+        w.write_record(row.into_iter().map(defuse))
+            .map_err(AppError::internal)?;
     }
     let bytes = w
         .into_inner()

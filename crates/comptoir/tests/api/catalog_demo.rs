@@ -322,3 +322,36 @@ async fn an_interrupted_import_resumes_after_its_processed_rows() {
     let again = service::run_import(&app.state.db, org, id).await.unwrap();
     assert_eq!(again.accepted_rows, 1_199);
 }
+
+#[tokio::test]
+async fn exports_defuse_spreadsheet_formulas_and_imports_restore_them() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Formulas").await;
+    let token = app.token_for(org, Role::Operator).await;
+    let (s, p) = app
+        .post("/api/v1/catalog/products", &token, json!({"sku": "F-1", "name": "=HYPERLINK(\"http://evil.example\")", "description": "@SUM(1)", "sale_price": "3"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (_, csv) = get_text(&app, "/api/v1/catalog/products/export.csv?q=F-1", &token).await;
+    let line = csv.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with("F-1,\"'=HYPERLINK(") && line.contains(",'@SUM(1),"),
+        "{line}"
+    );
+    let (s, imp) = post_csv(&app, "/api/v1/catalog/imports?upsert=true", &token, csv).await;
+    assert_eq!(
+        (s, imp["accepted_rows"].as_i64()),
+        (StatusCode::CREATED, Some(1)),
+        "{imp}"
+    );
+    let (_, again) = app
+        .get(
+            &format!("/api/v1/catalog/products/{}", p["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        (&again["name"], &again["description"]),
+        (&p["name"], &p["description"])
+    );
+}
