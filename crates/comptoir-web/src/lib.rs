@@ -21,14 +21,16 @@ use comptoir_kernel::http::request_id::request_context;
 use comptoir_kernel::{AppError, AppState, ErrorCode};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-/// The whole HTTP application. `api` holds the API routes of the kernel and every slice.
-pub fn app(state: AppState, api: OpenApiRouter<AppState>) -> Router {
+/// The whole HTTP application. `api` holds the API routes of the kernel and every slice,
+/// `pages` the slices' web pages (they share the UI's security headers).
+pub fn app(state: AppState, api: OpenApiRouter<AppState>, pages: Router<AppState>) -> Router {
     let (api_router, spec) = openapi::split(api);
     let timeout = Duration::from_secs(state.config.http.request_timeout_secs);
     Router::new()
         .merge(api_router)
         .merge(openapi::docs(spec))
         .merge(ui::router())
+        .merge(ui::with_ui_headers(pages))
         .route("/static/{file}", get(assets::serve))
         .route("/metrics", get(metrics))
         .fallback(fallback::not_found)

@@ -24,13 +24,17 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        comptoir_kernel::db::migrations::migrations()
+        let mut all = comptoir_kernel::db::migrations::migrations();
+        all.extend(comptoir_catalog::migrations());
+        all
     }
 }
 
 /// Every slice's API routes.
 pub fn api() -> OpenApiRouter<AppState> {
-    comptoir_kernel::router().merge(comptoir_reco::router())
+    comptoir_kernel::router()
+        .merge(comptoir_reco::router())
+        .merge(comptoir_catalog::router())
 }
 
 /// Every slice's background job kinds.
@@ -46,6 +50,11 @@ pub fn spawn_worker(
     let config = WorkerConfig::from_config(&state.config.jobs);
     let worker = Worker::new(state.clone(), Arc::new(jobs()), config);
     tokio::spawn(worker.run(shutdown))
+}
+
+/// Every slice's web pages.
+pub fn pages() -> Router<AppState> {
+    Router::new().merge(comptoir_catalog::pages())
 }
 
 /// Opens the database and brings its schema up to date.
@@ -107,7 +116,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .health_check(Arc::new(comptoir_reco::api::RankingHealth(ranking.clone())))
         .extension(ranking)
         .build();
-    let router = comptoir_web::app(state.clone(), api());
+    let router = comptoir_web::app(state.clone(), api(), pages());
     Ok(App { state, router })
 }
 

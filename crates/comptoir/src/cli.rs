@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `config show`, `orgs create`, `users add`.
+//! The command line: `serve`, `migrate`, `config show`, `orgs create`, `users add`, `demo`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -83,6 +83,12 @@ enum Command {
     Users {
         #[command(subcommand)]
         command: UsersCommand,
+    },
+    /// Load a demo catalog (products, categories, locations, stock) into an organization.
+    Demo {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -242,6 +248,26 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "created organization {} (slug {}, id {})",
                 org.name, org.slug, org.id
+            );
+            Ok(())
+        }
+        Command::Demo { org } => {
+            let config = load_config(&cli.global, None)?;
+            let db = app::open_database(&config).await?;
+            let org = tenancy::find_org_by_slug(&db, &org)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization with slug {org}"))?;
+            let summary =
+                comptoir_catalog::demo::load(&db, comptoir_kernel::ids::OrgId(org.id)).await?;
+            println!(
+                "loaded the demo catalog into {}: {} products, {} categories, {} brands, {} product types, {} locations, {} stock levels",
+                org.slug,
+                summary.products,
+                summary.categories,
+                summary.brands,
+                summary.product_types,
+                summary.locations,
+                summary.stock_levels
             );
             Ok(())
         }

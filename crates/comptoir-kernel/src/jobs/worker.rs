@@ -117,6 +117,8 @@ impl Worker {
             let Some(mut handle) = handle else { continue };
             let result = loop {
                 tokio::select! {
+                    // A finished job is always recorded, even once the grace period is over.
+                    biased;
                     r = &mut handle => break Some(r),
                     _ = shutdown.changed(), if !shutting_down && !stopping(shutdown) => {}
                     _ = std::future::ready(()), if !shutting_down && stopping(shutdown) => {

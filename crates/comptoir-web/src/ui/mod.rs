@@ -21,6 +21,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use session::UiSession;
 
 pub fn router() -> Router<AppState> {
+    with_ui_headers(shell())
+}
+
+fn shell() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/login", get(pages::login_form).post(pages::login))
@@ -50,12 +54,40 @@ pub fn router() -> Router<AppState> {
         .route("/operations", get(operations::page))
         .route("/operations/dead/replay", post(operations::replay_all))
         .route("/operations/dead/{id}/replay", post(operations::replay_one))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static(
-                "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
-            ),
-        ))
+}
+
+/// Adds the UI's security headers (CSP) to a router of pages (the shell's, or a slice's).
+pub fn with_ui_headers(router: Router<AppState>) -> Router<AppState> {
+    router.layer(SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static("content-security-policy"),
+        HeaderValue::from_static("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
+    ))
+}
+
+/// The layout templates a slice's own environment needs so its pages can
+/// `{% extends "base.html" %}`.
+pub const LAYOUT_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    (
+        "error_body.html",
+        include_str!("../../templates/error_body.html"),
+    ),
+];
+
+/// Renders a page of a slice's environment (built with [`LAYOUT_TEMPLATES`]).
+pub fn render_with(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: minijinja::Value,
+) -> Result<Html<String>, UiError> {
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map(Html)
+        .map_err(|e| {
+            UiError(AppError::internal(anyhow::anyhow!(
+                "template {name}: {e:#}"
+            )))
+        })
 }
 
 /// One capability in the navigation.
@@ -74,9 +106,9 @@ pub const AREAS: &[Area] = &[
     Area {
         key: "catalog",
         title: "Catalog & stock",
-        href: "/area/catalog",
+        href: "/catalog",
         blurb: "Products, categories, locations and stock levels.",
-        ready: false,
+        ready: true,
     },
     Area {
         key: "seo",

@@ -107,6 +107,18 @@ async fn cli_bootstraps_and_serve_never_logs_secrets() {
     .await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no organization with slug nope"));
+    let out = run(&["demo", "--org", "le-comptoir-de-lyon"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("loaded the demo catalog into le-comptoir-de-lyon")
+    );
+    let out = run(&["demo", "--org", "le-comptoir-de-lyon"]).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already loaded"));
 
     let mut child = comptoir(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])

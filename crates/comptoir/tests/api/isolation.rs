@@ -59,9 +59,10 @@ async fn org_a_gets_404_for_every_org_b_resource() {
             .await
             .unwrap();
     }
+    let b_catalog = crate::catalog::CatalogFixture::create(&app, &b_owner).await;
 
     // Path template → (org B's id, body to send with PATCH/PUT/POST).
-    let fixtures: BTreeMap<&str, (String, Value)> = BTreeMap::from([
+    let mut fixtures: BTreeMap<&str, (String, Value)> = BTreeMap::from([
         ("/api/v1/api-keys/{id}", (b_key_id.clone(), json!({}))),
         (
             "/api/v1/members/{id}",
@@ -70,6 +71,7 @@ async fn org_a_gets_404_for_every_org_b_resource() {
         ("/api/v1/tasks/{id}", (b_task.clone(), json!({}))),
         ("/api/v1/jobs/dead/{id}/replay", (b_task.clone(), json!({}))),
     ]);
+    fixtures.extend(b_catalog.isolation_fixtures());
 
     let (_, spec) = app.call(Method::GET, "/api/openapi.json", None, None).await;
     let mut checked = 0;
@@ -103,6 +105,7 @@ async fn org_a_gets_404_for_every_org_b_resource() {
         .get(&format!("/api/v1/members/{b_member}"), &b_owner)
         .await;
     assert_eq!((s, m["role"].as_str()), (StatusCode::OK, Some("operator")));
+    b_catalog.assert_untouched(&app, &b_owner).await;
     // And org A's listings show nothing of org B.
     let (_, a_members) = app.get("/api/v1/members", &a_owner).await;
     assert!(!a_members.to_string().contains(&b_member_email));
@@ -118,4 +121,5 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     );
     let (_, a_audit) = app.get("/api/v1/audit", &a_owner).await;
     assert!(!a_audit.to_string().contains(&b_member_email));
+    b_catalog.assert_invisible_to(&app, &a_owner).await;
 }
