@@ -46,13 +46,9 @@ async fn chromedriver() -> (tokio::process::Child, String) {
     panic!("chromedriver did not start");
 }
 
-#[tokio::test]
-#[ignore = "needs chromium and chromedriver; run by scripts/test.sh"]
-async fn sign_in_see_dashboard_sign_out() {
-    let app = TestApp::spawn().await;
-    let org = app.create_org("Maison Dupont").await;
-    let email = app.create_member(org, Role::Owner).await;
-    let (_driver, driver_url) = chromedriver().await;
+/// A WebDriver session in headless Chromium (the driver and profile live as long as it).
+async fn browser() -> (tokio::process::Child, tempfile::TempDir, fantoccini::Client) {
+    let (driver, driver_url) = chromedriver().await;
     let profile = tempfile::tempdir().unwrap();
     let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let caps = serde_json::json!({
@@ -73,6 +69,43 @@ async fn sign_in_see_dashboard_sign_out() {
         .connect(&driver_url)
         .await
         .expect("WebDriver session");
+
+    (driver, profile, c)
+}
+
+async fn sign_in(c: &fantoccini::Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=login-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("[data-testid=dashboard-title]"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; run by scripts/test.sh"]
+async fn sign_in_see_dashboard_sign_out() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Maison Dupont").await;
+    let email = app.create_member(org, Role::Owner).await;
+    let (_driver, _profile, c) = browser().await;
 
     c.goto(&app.url("/")).await.unwrap();
     assert!(
@@ -145,5 +178,105 @@ async fn sign_in_see_dashboard_sign_out() {
         c.current_url().await.unwrap().path().starts_with("/login"),
         "the session is gone after sign-out"
     );
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; run by scripts/test.sh"]
+async fn import_a_csv_see_its_report_find_a_product_and_open_it() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Cycles Lumière").await;
+    let email = app.create_member(org, Role::Owner).await;
+    let (_driver, _profile, c) = browser().await;
+    sign_in(&c, &app, &email).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("produits.csv");
+    std::fs::write(
+        &file,
+        "sku,name,description,brand,category,product_type,purchase_price,sale_price,currency,vat_rate,status\n\
+         BRW-1,Vélo électrique Urbain,Cadre alu,Lumière,,,,\"1299,00\",EUR,20,active\n\
+         BRW-2,Smartphone Pixel 8,,Google,,,,499.50,EUR,20,active\n\
+         BRW-3,Produit cassé,,,,,,-5,EUR,20,active\n",
+    )
+    .unwrap();
+    c.goto(&app.url("/catalog/imports")).await.unwrap();
+    c.find(Locator::Css("input[type=file][name=file]"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=import]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let summary = c
+        .wait()
+        .for_element(Locator::Css("[data-testid=summary]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        summary.contains("2 accepted") && summary.contains("1 rejected"),
+        "{summary}"
+    );
+    let report = c
+        .find(Locator::Css("[data-testid=rejected]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(report.contains('4'), "the report names line 4: {report}");
+
+    c.goto(&app.url("/catalog")).await.unwrap();
+    c.find(Locator::Css("input[name=q]"))
+        .await
+        .unwrap()
+        .send_keys("Pixel")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[role=search] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let list = c
+        .wait()
+        .for_element(Locator::Css("[data-testid=products]"))
+        .await
+        .unwrap();
+    let text = list.text().await.unwrap();
+    assert!(text.contains("BRW-2") && !text.contains("BRW-1"), "{text}");
+    c.find(Locator::LinkText("BRW-2"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let details = c
+        .wait()
+        .for_element(Locator::Css("[data-testid=details]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(details.contains("499.5"), "{details}");
+    let title = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(title.contains("Smartphone Pixel 8"), "{title}");
     c.close().await.unwrap();
 }
