@@ -4,9 +4,8 @@
 //! [`run_import`] processes it in chunks of [`CHUNK_ROWS`] rows, one transaction per chunk,
 //! committing the accepted rows, the rejected rows (line, column, reason, raw text) and the
 //! progress counters together. It can therefore resume after a crash from
-//! `processed_rows`, and a job can drive it once the kernel has a queue; for now the API
-//! runs it to completion on its own task while the request waits
-//! ([`run_import_detached`]), so a timeout or a disconnect does not cut it short.
+//! `processed_rows`: the `catalog.import` job ([`crate::jobs`]) drives it, and a retried
+//! attempt continues where the failed one stopped.
 
 use std::collections::{HashMap, HashSet};
 
@@ -164,18 +163,6 @@ async fn finish(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Runs [`run_import`] on its own task and waits for it, so the import still finishes
-/// when the caller goes away (client disconnect, request timeout).
-pub async fn run_import_detached(
-    db: DatabaseConnection,
-    org: OrgId,
-    id: ImportId,
-) -> AppResult<Import> {
-    tokio::spawn(async move { run_import(&db, org, id).await })
-        .await
-        .map_err(|e| AppError::internal(anyhow::anyhow!("import task: {e}")))?
 }
 
 /// Processes a stored import to the end, chunk by chunk, and returns it. A `pending` import

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod entities;
 pub mod import;
 mod import_row;
+pub mod jobs;
 mod migrations;
 pub mod model;
 pub mod products;

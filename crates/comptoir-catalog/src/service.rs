@@ -20,9 +20,7 @@ use crate::model::*;
 use crate::store::{self, now};
 use crate::views::*;
 
-pub use crate::import::{
-    export_products_csv, import_report_csv, run_import, run_import_detached, start_import,
-};
+pub use crate::import::{export_products_csv, import_report_csv, run_import, start_import};
 pub use crate::products::{
     create_product, delete_product, get_product, list_products, update_product,
 };

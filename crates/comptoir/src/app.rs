@@ -39,7 +39,9 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// Every slice's background job kinds.
 pub fn jobs() -> JobRegistry {
-    JobRegistry::new()
+    let mut registry = JobRegistry::new();
+    comptoir_catalog::jobs::register(&mut registry);
+    registry
 }
 
 /// Starts `config.jobs`-tuned workers; they stop when `shutdown` turns true.

@@ -187,6 +187,7 @@ async fn import_a_csv_see_its_report_find_a_product_and_open_it() {
     let app = TestApp::spawn().await;
     let org = app.create_org("Cycles Lumière").await;
     let email = app.create_member(org, Role::Owner).await;
+    let _worker = app.start_worker(); // imports run as background jobs
     let (_driver, _profile, c) = browser().await;
     sign_in(&c, &app, &email).await;
 
@@ -214,14 +215,22 @@ async fn import_a_csv_see_its_report_find_a_product_and_open_it() {
         .await
         .unwrap();
 
-    let summary = c
-        .wait()
-        .for_element(Locator::Css("[data-testid=summary]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The import page refreshes itself until the job is done.
+    let mut summary = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c
+            .wait()
+            .for_element(Locator::Css("[data-testid=summary]"))
+            .await
+            && let Ok(text) = el.text().await
+        {
+            summary = text;
+            if summary.contains("completed") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert!(
         summary.contains("2 accepted") && summary.contains("1 rejected"),
         "{summary}"

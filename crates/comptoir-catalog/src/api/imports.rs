@@ -68,23 +68,41 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
     }
 }
 
-/// Import products (or stock levels, `kind=stock`) from CSV. The file is stored, then
-/// processed in chunks of 500 rows; this endpoint currently waits for the end and
-/// returns the import with its counts and first rejected rows.
+/// Import products (or stock levels, `kind=stock`) from CSV. The file is stored and a
+/// background job queued (202); the job processes it in chunks of 500 rows. Follow
+/// `status_url` (the import: status, progress, counts, rejected rows) or `task_url`.
 #[utoipa::path(post, path = "/api/v1/catalog/imports", tag = "catalog", params(ImportOptions),
     request_body(content = String, content_type = "text/csv", description = "The CSV file; header on the first line, `,` or `;` separated"),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, body = Import), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+    responses((status = 202, body = ImportQueued), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_import(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(options): ApiQuery<ImportOptions>,
     CsvBody(content): CsvBody,
-) -> AppResult<(StatusCode, Json<Import>)> {
-    let id = service::start_import(&state.db, &caller, options, content).await?;
-    let done = service::run_import_detached(state.db.clone(), caller.org_id, id).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+) -> AppResult<(StatusCode, Json<ImportQueued>)> {
+    let (id, task) = crate::jobs::queue_import(&state.db, &caller, options, content).await?;
+    let import = import::get_import(&state.db, caller.org_id, id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ImportQueued {
+            status_url: format!("/api/v1/catalog/imports/{id}"),
+            task_url: format!("/api/v1/tasks/{task}"),
+            task_id: task,
+            import,
+        }),
+    ))
+}
+
+/// An accepted upload: the import (pending) and the job that processes it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportQueued {
+    #[serde(flatten)]
+    pub import: Import,
+    pub task_id: comptoir_kernel::jobs::TaskId,
+    pub status_url: String,
+    pub task_url: String,
 }
 
 /// The organization's last 100 imports.

@@ -271,8 +271,8 @@ async fn upload(
         map: fields.get("map").filter(|m| !m.trim().is_empty()).cloned(),
     };
     let content = fields.remove("file").unwrap_or_default();
-    let id = service::start_import(&state.db, &session.caller, options, content).await?;
-    service::run_import_detached(state.db.clone(), session.caller.org_id, id).await?;
+    let (id, _task) =
+        crate::jobs::queue_import(&state.db, &session.caller, options, content).await?;
     Ok(Redirect::to(&format!("/catalog/imports/{id}")).into_response())
 }
 

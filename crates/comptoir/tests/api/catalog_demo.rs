@@ -138,7 +138,7 @@ async fn stock_levels_import_sets_levels_through_the_ledger() {
     .await;
     assert_eq!(
         (s, imp["accepted_rows"].as_i64()),
-        (StatusCode::CREATED, Some(2)),
+        (StatusCode::ACCEPTED, Some(2)),
         "{imp}"
     );
     let csv = "sku,location,on_hand,low_stock_threshold\n\
@@ -151,7 +151,7 @@ async fn stock_levels_import_sets_levels_through_the_ledger() {
                A-2,ST-PARIS,lots,\n"
         .to_owned();
     let (s, imp) = post_csv(&app, "/api/v1/catalog/imports?kind=stock", &token, csv).await;
-    assert_eq!(s, StatusCode::CREATED, "{imp}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{imp}");
     assert_eq!(
         (imp["accepted_rows"].as_i64(), imp["rejected_rows"].as_i64()),
         (Some(3), Some(4)),
@@ -214,7 +214,7 @@ async fn stock_levels_import_sets_levels_through_the_ledger() {
     .await;
     assert_eq!(
         (s, bad["status"].as_str()),
-        (StatusCode::CREATED, Some("failed"))
+        (StatusCode::ACCEPTED, Some("failed"))
     );
     assert!(bad["error"].as_str().unwrap().contains("colour"), "{bad}");
     let (s, report) = get_text(
@@ -341,7 +341,7 @@ async fn exports_defuse_spreadsheet_formulas_and_imports_restore_them() {
     let (s, imp) = post_csv(&app, "/api/v1/catalog/imports?upsert=true", &token, csv).await;
     assert_eq!(
         (s, imp["accepted_rows"].as_i64()),
-        (StatusCode::CREATED, Some(1)),
+        (StatusCode::ACCEPTED, Some(1)),
         "{imp}"
     );
     let (_, again) = app

@@ -167,7 +167,7 @@ async fn ten_thousand_rows_five_hundred_bad() {
         "every kind of error is present"
     );
     let (s, import) = post_csv(&app, "/api/v1/catalog/imports", &token, csv).await;
-    assert_eq!(s, StatusCode::CREATED, "{import}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{import}");
     assert_eq!(import["status"], "completed", "{import}");
     assert_eq!(import["total_rows"], ROWS);
     assert_eq!(import["processed_rows"], ROWS);
@@ -320,7 +320,7 @@ async fn ten_thousand_rows_five_hundred_bad() {
         csv,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{second}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{second}");
     // Kind 6 rows are now valid updates; kind 3 rows create their category.
     assert_eq!(second["rejected_rows"], 400, "{}", second["rejected"][0]);
     let total = scoped::<products::Entity>(org).count(db).await.unwrap();
