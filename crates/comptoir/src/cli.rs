@@ -59,6 +59,11 @@ enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Catalog tools.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Manage the ML models (stored in COMPTOIR_MODEL_DIR, default <data dir>/models).
     Models {
         #[command(subcommand)]
@@ -123,6 +128,29 @@ enum JobsCommand {
     },
     /// Queue depth per kind and status.
     Stats,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Import products (or stock levels) from a CSV file, with a progress bar; the import
+    /// is a background job like the API's, run here by this process if no worker takes it.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// `products` or `stock`.
+        #[arg(long, default_value = "products")]
+        kind: String,
+        /// Update products whose SKU exists instead of rejecting the row.
+        #[arg(long)]
+        upsert: bool,
+        /// Create unknown categories instead of rejecting the row.
+        #[arg(long)]
+        create_categories: bool,
+        /// Header mapping `Their header:our_column,...`.
+        #[arg(long)]
+        map: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +249,11 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli.global, None)?;
             let db = app::open_database(&config).await?;
             jobs_command(&db, command).await
+        }
+        Command::Catalog { command } => {
+            let config = load_config(&cli.global, None)?;
+            let built = app::build(config).await?;
+            catalog_command(&built.state, command).await
         }
         Command::Models { command } => {
             let config = load_config(&cli.global, None)?;
@@ -375,6 +408,99 @@ async fn jobs_command(
                 stats.dead()
             );
         }
+    }
+    Ok(())
+}
+
+async fn catalog_command(
+    state: &comptoir_kernel::AppState,
+    command: CatalogCommand,
+) -> anyhow::Result<()> {
+    use comptoir_catalog::import::get_import;
+    use comptoir_catalog::model::ImportKind;
+    use comptoir_catalog::views::ImportOptions;
+    use comptoir_kernel::auth::{AuthVia, Caller};
+    use comptoir_kernel::entities::memberships;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let CatalogCommand::Import {
+        file,
+        org,
+        kind,
+        upsert,
+        create_categories,
+        map,
+    } = command;
+    let db = &state.db;
+    let org = tenancy::find_org_by_slug(db, &org)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organization with slug {org}"))?;
+    let kind = ImportKind::parse(&kind)
+        .ok_or_else(|| anyhow::anyhow!("unknown kind {kind}: products or stock"))?;
+    // The import is recorded as done by the organization's first owner.
+    let owner = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org.id))
+        .filter(memberships::Column::Role.eq(Role::Owner.as_str()))
+        .order_by_asc(memberships::Column::CreatedAt)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the organization has no owner to import as"))?;
+    let caller = Caller {
+        org_id: comptoir_kernel::ids::OrgId(org.id),
+        user_id: comptoir_kernel::ids::UserId(owner.user_id),
+        role: Role::Owner,
+        region_id: None,
+        store_id: None,
+        via: AuthVia::System,
+    };
+    let bytes =
+        std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let content = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
+    let options = ImportOptions {
+        kind: Some(kind),
+        upsert: Some(upsert),
+        create_categories: Some(create_categories),
+        map,
+    };
+    let (id, task) = comptoir_catalog::jobs::queue_import(db, &caller, options, content).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = app::spawn_worker(state, stopped);
+    let result = loop {
+        let import = get_import(db, caller.org_id, id).await?;
+        let total = import.total_rows.max(1);
+        let filled = (import.processed_rows * 30 / total).clamp(0, 30) as usize;
+        eprint!(
+            "\r[{}{}] {}/{} rows",
+            "#".repeat(filled),
+            " ".repeat(30 - filled),
+            import.processed_rows,
+            import.total_rows
+        );
+        if matches!(import.status.as_str(), "completed" | "failed") {
+            eprintln!();
+            break import;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let _ = stop.send(true);
+    let _ = worker.await;
+    if let Some(error) = &result.error {
+        anyhow::bail!("import {id} failed: {error}");
+    }
+    println!(
+        "import {id} (task {task}): {} accepted, {} rejected",
+        result.accepted_rows, result.rejected_rows
+    );
+    for row in result.rejected.iter().take(20) {
+        println!(
+            "  line {}: {} — {}",
+            row.line,
+            row.column.as_deref().unwrap_or("-"),
+            row.reason
+        );
+    }
+    if result.rejected_rows > 0 {
+        println!("full report: GET /api/v1/catalog/imports/{id}/report.csv");
     }
     Ok(())
 }

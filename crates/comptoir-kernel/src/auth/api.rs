@@ -171,6 +171,7 @@ pub async fn load_me(state: &AppState, caller: &Caller) -> AppResult<Me> {
             AuthVia::AccessToken => "access_token",
             AuthVia::ApiKey { .. } => "api_key",
             AuthVia::Session { .. } => "session",
+            AuthVia::System => "system",
         }
         .into(),
         memberships,

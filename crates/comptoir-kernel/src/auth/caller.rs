@@ -22,8 +22,15 @@ use crate::state::AppState;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthVia {
     AccessToken,
-    ApiKey { id: ApiKeyId, scopes: Vec<Scope> },
-    Session { id: Uuid },
+    ApiKey {
+        id: ApiKeyId,
+        scopes: Vec<Scope>,
+    },
+    Session {
+        id: Uuid,
+    },
+    /// The command line, acting for a member (an owner) of the organization.
+    System,
 }
 
 /// The authenticated caller of a request.

@@ -355,3 +355,54 @@ async fn exports_defuse_spreadsheet_formulas_and_imports_restore_them() {
         (&p["name"], &p["description"])
     );
 }
+
+#[tokio::test]
+async fn the_cli_imports_a_csv_with_progress_and_a_report() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Import CLI").await;
+    app.create_member(org, Role::Owner).await;
+    let slug = comptoir_kernel::entities::orgs::Entity::find_by_id(org.0)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .slug;
+    let file = app.data_dir().join("products.csv");
+    std::fs::write(
+        &file,
+        "sku,name,sale_price\nCLI-1,Vélo cargo,\"2499,00\"\nCLI-2,Casque,59.9\n,No SKU,1\n",
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_comptoir"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("COMPTOIR_DATA_DIR", app.data_dir())
+        .env("COMPTOIR_DATABASE_URL", app.database_url())
+        .env("COMPTOIR_LOG", "warn")
+        .env("COMPTOIR_JOBS__POLL_INTERVAL_MS", "50")
+        .args(["catalog", "import", file.to_str().unwrap(), "--org", &slug])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 accepted, 1 rejected"), "{stdout}");
+    assert!(
+        stdout.contains("line 4: sku"),
+        "the report names the line and column: {stdout}"
+    );
+    assert!(stderr.contains("3/3 rows"), "a progress bar: {stderr}");
+    let token = app.token_for(org, Role::Analyst).await;
+    let (_, list) = app.get("/api/v1/catalog/products?q=CLI-", &token).await;
+    let skus: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus.len(), 2, "{list}");
+}
