@@ -5,13 +5,7 @@ use comptoir_kernel::auth::Role;
 use reqwest::StatusCode;
 
 use crate::catalog::CatalogFixture;
-use crate::helpers::{PASSWORD, TestApp};
-
-fn csrf(html: &str) -> String {
-    const FIELD: &str = "name=\"csrf_token\" value=\"";
-    let at = html.find(FIELD).expect("csrf field") + FIELD.len();
-    html[at..].split('"').next().unwrap().to_owned()
-}
+use crate::helpers::{PASSWORD, TestApp, csrf};
 
 #[tokio::test]
 async fn web_pages_list_show_edit_with_validation_messages() {
@@ -23,29 +17,7 @@ async fn web_pages_list_show_edit_with_validation_messages() {
         .unwrap()
         .to_owned();
     let fx = CatalogFixture::create(&app, &token).await;
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = b
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf(&html).as_str()),
-            ("email", email.as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (b, r) = app.web_sign_in(&email, "/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
     let html = b
