@@ -27,8 +27,15 @@ pub async fn post_csv(app: &TestApp, path: &str, token: &str, csv: String) -> (S
         let (s, import) = app.get(&url, token).await;
         assert_eq!(s, StatusCode::OK, "{import}");
         if import["status"] == "completed" || import["status"] == "failed" {
-            let (_, task) = app.get(body["task_url"].as_str().unwrap(), token).await;
-            assert_eq!(task["status"], "succeeded", "{task}");
+            // The job records its own success just after the import's last commit.
+            let task = crate::jobs::wait_for(
+                app,
+                token,
+                body["task_id"].as_str().unwrap().parse().unwrap(),
+                &["succeeded"],
+            )
+            .await;
+            assert_eq!(task["kind"], "catalog.import", "{task}");
             return (status, import);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
