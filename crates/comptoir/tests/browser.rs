@@ -112,28 +112,9 @@ async fn sign_in_see_dashboard_sign_out() {
         c.current_url().await.unwrap().path().starts_with("/login"),
         "signed-out users land on the sign-in page"
     );
-    c.find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys(&email)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=login-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-
+    sign_in(&c, &app, &email).await;
     let title = c
-        .wait()
-        .for_element(Locator::Css("[data-testid=dashboard-title]"))
+        .find(Locator::Css("[data-testid=dashboard-title]"))
         .await
         .unwrap();
     assert!(title.text().await.unwrap().starts_with("Welcome"));

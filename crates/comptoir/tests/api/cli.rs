@@ -126,23 +126,8 @@ async fn cli_bootstraps_and_serve_never_logs_secrets() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stderr = child.stderr.take().unwrap();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = stdout.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("Comptoir is running at ") {
-                return rest
-                    .split(' ')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .to_owned();
-            }
-        }
-        panic!("serve exited without announcing its address");
-    })
-    .await
-    .expect("serve started");
+    let base = crate::helpers::serve_address(&mut child).await;
 
     let client = reqwest::Client::new();
     let ready = client
@@ -284,22 +269,7 @@ async fn init_owner_creates_the_first_owner() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = stdout.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("Comptoir is running at ") {
-                return rest
-                    .split(' ')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .to_owned();
-            }
-        }
-        panic!("no address");
-    })
-    .await
-    .unwrap();
+    let base = crate::helpers::serve_address(&mut child).await;
     let tokens: Value = reqwest::Client::new()
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"email": "first@example.com", "password": OWNER_PASSWORD, "org": "ma-boutique"}))

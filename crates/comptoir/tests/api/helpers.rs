@@ -265,6 +265,29 @@ impl Drop for TestApp {
     }
 }
 
+/// Waits for a `comptoir serve` child to announce its address on stdout (taken) and
+/// returns its base URL.
+pub async fn serve_address(child: &mut tokio::process::Child) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().expect("serve's stdout is piped");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if let Some(rest) = line.strip_prefix("Comptoir is running at ") {
+                return rest
+                    .split(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches('/')
+                    .to_owned();
+            }
+        }
+        panic!("serve exited without announcing its address");
+    })
+    .await
+    .expect("serve started within two minutes")
+}
+
 /// The CSRF token of the first form in a page.
 pub fn csrf(html: &str) -> String {
     const FIELD: &str = "name=\"csrf_token\" value=\"";

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
 fn comptoir(data_dir: &std::path::Path, model_dir: &std::path::Path) -> Command {
@@ -25,22 +25,7 @@ fn comptoir(data_dir: &std::path::Path, model_dir: &std::path::Path) -> Command 
 }
 
 async fn start(mut child: Child) -> (Child, String) {
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(120), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("Comptoir is running at ") {
-                return rest
-                    .split(' ')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .to_owned();
-            }
-        }
-        panic!("serve exited");
-    })
-    .await
-    .unwrap();
+    let base = crate::helpers::serve_address(&mut child).await;
     (child, base)
 }
 

@@ -1,12 +1,10 @@
 //! Rate limits in one process (governor) and shared by two processes through Redis.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use comptoir_kernel::auth::Role;
 use comptoir_kernel::ratelimit::Limit;
 use reqwest::StatusCode;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::helpers::{TestApp, assert_error};
@@ -122,22 +120,7 @@ fn serve(app: &TestApp, redis: Option<&str>, prefix: &str) -> Child {
 }
 
 async fn address(child: &mut Child) -> String {
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("Comptoir is running at ") {
-                return rest
-                    .split(' ')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .to_owned();
-            }
-        }
-        panic!("serve exited");
-    })
-    .await
-    .unwrap()
+    crate::helpers::serve_address(child).await
 }
 
 /// Alternates 30 anonymous requests between two servers; returns how many were let through.
