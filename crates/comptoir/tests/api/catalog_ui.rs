@@ -20,35 +20,14 @@ async fn web_pages_list_show_edit_with_validation_messages() {
     let (b, r) = app.web_sign_in(&email, "/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
-    let html = b
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/").await;
     assert!(
         html.contains("&#x2f;catalog\" >Catalog &amp; stock</a>"),
         "catalog is ready in the navigation: {html}"
     );
-    let html = b
-        .get(app.url("/catalog?q=fairphone&status="))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/catalog?q=fairphone&status=").await;
     assert!(html.contains("FP5-128"), "{html}");
-    let html = b
-        .get(app.url("/catalog?q=nothing-like-this"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/catalog?q=nothing-like-this").await;
     assert!(!html.contains("FP5-128"));
     let r = b
         .get(app.url(&format!("/catalog/products/{}", fx.product)))
@@ -63,14 +42,9 @@ async fn web_pages_list_show_edit_with_validation_messages() {
             && html.contains("storage_gb")
     );
 
-    let html = b
-        .get(app.url(&format!("/catalog/products/{}/edit", fx.product)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app
+        .page(&b, &format!("/catalog/products/{}/edit", fx.product))
+        .await;
     let token_field = csrf(&html);
     let form = |price: &str| {
         vec![
@@ -125,14 +99,9 @@ async fn web_pages_list_show_edit_with_validation_messages() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
-    let html = b
-        .get(app.url(&format!("/catalog/imports/{}", fx.import)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app
+        .page(&b, &format!("/catalog/imports/{}", fx.import))
+        .await;
     assert!(
         html.contains("missing") || html.contains("must not be empty"),
         "{html}"

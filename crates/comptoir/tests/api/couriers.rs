@@ -352,14 +352,7 @@ async fn the_page_ranks_the_form_and_shows_bad_input() {
     assert_eq!(r.headers()[header::LOCATION], "/reco/couriers");
 
     // The dashboard links to the page.
-    let html = b
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/").await;
     // (minijinja escapes `/` in attributes.)
     assert!(
         html.contains("href=\"&#x2f;reco&#x2f;couriers\"")

@@ -116,14 +116,7 @@ async fn operations_page_shows_dead_letters_and_replays_them() {
         wait_for(&app, &token, id, &["dead"]).await;
     }
     let (b, _) = app.web_sign_in(&admin, "/").await;
-    let html = b
-        .get(app.url("/operations"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/operations").await;
     assert!(
         html.contains("kernel.selftest") && html.contains("failed on purpose"),
         "{html}"

@@ -19,14 +19,7 @@ async fn sign_in_dashboard_keys_and_sign_out() {
         "/login?next=%2Fsettings%2Fmembers"
     );
 
-    let html = b
-        .get(app.url("/login?next=/settings/members"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/login?next=/settings/members").await;
     let token = csrf(&html);
     // Without the CSRF token the form is refused.
     let r = b
@@ -36,14 +29,7 @@ async fn sign_in_dashboard_keys_and_sign_out() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/login").await;
     let token2 = csrf(&html);
     assert_ne!(token, token2);
     let r = b
@@ -59,14 +45,7 @@ async fn sign_in_dashboard_keys_and_sign_out() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.text().await.unwrap().contains("wrong e-mail or password"));
 
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/login").await;
     let form = [
         ("csrf_token", csrf(&html)),
         ("email", email.clone()),
@@ -135,14 +114,7 @@ async fn sign_in_dashboard_keys_and_sign_out() {
         (s, me["authenticated_by"].as_str()),
         (StatusCode::OK, Some("api_key"))
     );
-    let html = b
-        .get(app.url("/settings/api-keys"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/settings/api-keys").await;
     assert!(!html.contains(&key), "the key is never shown again");
 
     // The session cookie also works for the API (reads), and writes need X-CSRF-Token.
@@ -181,14 +153,7 @@ async fn members_page_manages_members_and_unknown_pages_are_404() {
     let org = app.create_org("Org").await;
     let email = app.create_member(org, Role::Admin).await;
     let (b, _) = app.web_sign_in(&email, "/").await;
-    let html = b
-        .get(app.url("/settings/members"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/settings/members").await;
     let token = csrf(&html);
     let add = [
         ("csrf_token", token.as_str()),
@@ -203,14 +168,7 @@ async fn members_page_manages_members_and_unknown_pages_are_404() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = b
-        .get(app.url("/settings/members?done=added"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&b, "/settings/members?done=added").await;
     assert!(html.contains("new@example.com") && html.contains("Member added."));
     assert!(
         !html.contains("<option value=\"owner\""),
