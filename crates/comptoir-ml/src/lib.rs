@@ -19,6 +19,8 @@ mod batcher;
 pub mod bert;
 pub mod e5s1;
 mod embed;
+pub mod runtime;
+pub mod sentiment;
 pub mod store;
 
 pub use batcher::{BatchConfig, Embedder};
