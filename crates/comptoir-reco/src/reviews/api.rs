@@ -13,6 +13,7 @@ use comptoir_kernel::error::ErrorBody;
 use comptoir_kernel::http::{ApiJson, ApiPath, ApiQuery};
 use comptoir_kernel::jobs::TaskId;
 use comptoir_kernel::{AppResult, AppState};
+use sea_orm::TransactionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -48,7 +49,10 @@ async fn create_review(
     caller: Caller,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> AppResult<(StatusCode, Json<Review>)> {
-    let review = service::create_review(&state.db, &caller, input).await?;
+    // The review and its scoring job commit together.
+    let txn = state.db.begin().await?;
+    let review = service::create_review(&txn, &caller, input).await?;
+    txn.commit().await?;
     Ok((StatusCode::CREATED, Json(review)))
 }
 
