@@ -28,7 +28,7 @@ use comptoir_kernel::AppState;
 use sea_orm_migration::MigrationTrait;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use api::IMPORT_BODY_LIMIT;
+pub use api::{CsvBody, IMPORT_BODY_LIMIT};
 
 /// The catalog API (`/api/v1/catalog/...`).
 pub fn router() -> OpenApiRouter<AppState> {

@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = comptoir_kernel::db::migrations::migrations();
         all.extend(comptoir_catalog::migrations());
+        all.extend(comptoir_reco::migrations());
         all
     }
 }
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn jobs() -> JobRegistry {
     let mut registry = JobRegistry::new();
     comptoir_catalog::jobs::register(&mut registry);
+    comptoir_reco::jobs::register(&mut registry);
     registry
 }
 
@@ -56,7 +58,9 @@ pub fn spawn_worker(
 
 /// Every slice's web pages.
 pub fn pages() -> Router<AppState> {
-    Router::new().merge(comptoir_catalog::pages())
+    Router::new()
+        .merge(comptoir_catalog::pages())
+        .merge(comptoir_reco::pages())
 }
 
 /// Opens the database and brings its schema up to date.
@@ -112,12 +116,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if let Some(conn) = redis {
         builder = builder.redis(conn);
     }
+    builder = comptoir_reco::runtime(builder);
     let state = builder
         .health_check(Arc::new(DatabaseHealth(db.clone())))
         .health_check(Arc::new(QueueHealth(db)))
         .health_check(Arc::new(comptoir_reco::api::RankingHealth(ranking.clone())))
         .extension(ranking)
         .build();
+    comptoir_reco::warm(&state);
     let router = comptoir_web::app(state.clone(), api(), pages());
     Ok(App { state, router })
 }

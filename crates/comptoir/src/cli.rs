@@ -89,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Reviews and recommendations tools.
+    Reco {
+        #[command(subcommand)]
+        command: RecoCommand,
+    },
     /// Load a demo catalog (products, categories, locations, stock) into an organization.
     Demo {
         /// The organization's slug.
@@ -128,6 +133,17 @@ enum JobsCommand {
     },
     /// Queue depth per kind and status.
     Stats,
+}
+
+#[derive(Debug, Subcommand)]
+enum RecoCommand {
+    /// Recompute every product embedding and rebuild the recommendation index, with a
+    /// progress bar.
+    Reindex {
+        /// Only this organization (slug); default every organization with products.
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +270,22 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli.global, None)?;
             let built = app::build(config).await?;
             catalog_command(&built.state, command).await
+        }
+        Command::Reco {
+            command: RecoCommand::Reindex { org },
+        } => {
+            let config = load_config(&cli.global, None)?;
+            let built = app::build(config).await?;
+            let org = match org {
+                Some(slug) => Some(comptoir_kernel::ids::OrgId(
+                    tenancy::find_org_by_slug(&built.state.db, &slug)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no organization with slug {slug}"))?
+                        .id,
+                )),
+                None => None,
+            };
+            comptoir_reco::cli::reindex(&built.state, org).await
         }
         Command::Models { command } => {
             let config = load_config(&cli.global, None)?;

@@ -10,6 +10,8 @@ use axum::extract::DefaultBodyLimit;
 use comptoir_kernel::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use imports::CsvBody;
+
 /// Largest CSV upload (the global body limit stays small for everything else).
 pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 

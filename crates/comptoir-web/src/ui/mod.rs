@@ -1,7 +1,6 @@
 //! The server-rendered web UI: sign-in, the dashboard shell with one area per capability,
 //! members and API keys. Forms work without JavaScript and carry a CSRF token.
 
-mod couriers;
 mod operations;
 mod pages;
 mod session;
@@ -30,10 +29,6 @@ fn shell() -> Router<AppState> {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/area/{key}", get(pages::area))
-        .route(
-            "/reco/couriers",
-            get(couriers::form_page).post(couriers::submit),
-        )
         .route(
             "/settings/members",
             get(settings::members).post(settings::add_member),
@@ -180,10 +175,6 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/dashboard.html"),
             ),
             ("area.html", include_str!("../../templates/area.html")),
-            (
-                "couriers.html",
-                include_str!("../../templates/couriers.html"),
-            ),
             ("members.html", include_str!("../../templates/members.html")),
             (
                 "api_keys.html",

@@ -72,6 +72,7 @@ async fn org_a_gets_404_for_every_org_b_resource() {
         ("/api/v1/jobs/dead/{id}/replay", (b_task.clone(), json!({}))),
     ]);
     fixtures.extend(b_catalog.isolation_fixtures());
+    fixtures.extend(reco_fixtures(&app, &b_owner, &b_catalog.product).await);
 
     let (_, spec) = app.call(Method::GET, "/api/openapi.json", None, None).await;
     let mut checked = 0;
@@ -122,4 +123,43 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     let (_, a_audit) = app.get("/api/v1/audit", &a_owner).await;
     assert!(!a_audit.to_string().contains(&b_member_email));
     b_catalog.assert_invisible_to(&app, &a_owner).await;
+}
+
+/// Org B's review, review import and reviewed product.
+async fn reco_fixtures(
+    app: &TestApp,
+    b_owner: &str,
+    b_product: &str,
+) -> BTreeMap<&'static str, (String, Value)> {
+    let (s, review) = app
+        .post(
+            "/api/v1/reviews",
+            b_owner,
+            json!({"product_id": b_product, "rating": 4, "comment": "Bien"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{review}");
+    let resp = app
+        .request(Method::POST, "/api/v1/reviews/imports", Some(b_owner))
+        .header("content-type", "text/csv")
+        .body(format!("product_id,rating,comment\n{b_product},5,Top\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let import: Value = resp.json().await.unwrap();
+    BTreeMap::from([
+        (
+            "/api/v1/reviews/{id}",
+            (review["id"].as_str().unwrap().to_owned(), json!({})),
+        ),
+        (
+            "/api/v1/reviews/products/{id}/stats",
+            (b_product.to_owned(), json!({})),
+        ),
+        (
+            "/api/v1/reviews/imports/{id}",
+            (import["id"].as_str().unwrap().to_owned(), json!({})),
+        ),
+    ])
 }

@@ -26,4 +26,7 @@ mod openapi;
 mod operations;
 mod queue_processes;
 mod rate_limits;
+mod reco_quality;
+mod recommendations;
+mod reviews;
 mod ui;

@@ -4,19 +4,21 @@
 
 use std::collections::HashMap;
 
+use crate::api::{rank_error, ranking_config};
+use crate::couriers::geo::haversine_km;
+use crate::couriers::model::{Annonce, Coordinates, LivreurCandidat, Position};
+use crate::couriers::{RankRequest, RankResponse, RankingConfig, rank};
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use comptoir_kernel::{AppError, AppState, ErrorCode};
-use comptoir_reco::api::{rank_error, ranking_config};
-use comptoir_reco::couriers::geo::haversine_km;
-use comptoir_reco::couriers::model::{Annonce, Coordinates, LivreurCandidat, Position};
-use comptoir_reco::couriers::{RankRequest, RankResponse, RankingConfig, rank};
 use serde::{Deserialize, Serialize};
 
-use super::{UiError, UiSession, render, ser};
+use comptoir_web::ui::{UiError, UiSession, ser};
+
+use super::render;
 
 /// The form's fields, as typed (numbers stay text so that a typo can be shown back).
 #[derive(Debug, Clone, Deserialize, Serialize)]
