@@ -72,6 +72,21 @@ async fn org_a_gets_404_for_every_org_b_resource() {
         ("/api/v1/jobs/dead/{id}/replay", (b_task.clone(), json!({}))),
     ]);
     fixtures.extend(b_catalog.isolation_fixtures());
+    let b_order = crate::orders::post_order(
+        &app,
+        &b_owner,
+        crate::orders::order(json!([{"sku": "ANY", "quantity": 1}])),
+    )
+    .await;
+    for path in [
+        "/api/v1/orders/{id}",
+        "/api/v1/orders/{id}/cancel",
+        "/api/v1/orders/{id}/invoice",
+        "/api/v1/orders/{id}/ship",
+        "/api/v1/orders/{id}/deliver",
+    ] {
+        fixtures.insert(path, (b_order.clone(), json!({"reason": "org A was here"})));
+    }
 
     let (_, spec) = app.call(Method::GET, "/api/openapi.json", None, None).await;
     let mut checked = 0;
@@ -122,4 +137,10 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     let (_, a_audit) = app.get("/api/v1/audit", &a_owner).await;
     assert!(!a_audit.to_string().contains(&b_member_email));
     b_catalog.assert_invisible_to(&app, &a_owner).await;
+    let (_, o) = app
+        .get(&format!("/api/v1/orders/{b_order}"), &b_owner)
+        .await;
+    assert_eq!(o["status"], "received", "org A did not move org B's order");
+    let (_, a_orders) = app.get("/api/v1/orders", &a_owner).await;
+    assert_eq!(a_orders["items"], json!([]));
 }
