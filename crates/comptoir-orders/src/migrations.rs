@@ -1,5 +1,7 @@
 //! The order tables (SeaQuery schema builder: one definition, both engines). Everything
 //! cascades from the organization; lines, history and outbox rows from their order.
+//! `orders.customer_id` has no foreign key: a posted id is checked by the worker (a
+//! business rule: unknown → rejected), not refused at intake.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -82,7 +84,6 @@ impl MigrationTrait for M0001Orders {
                 .col(uuid_null(a("created_by")))
                 .col(timestamp_with_time_zone(a("created_at")))
                 .col(timestamp_with_time_zone(a("updated_at")))
-                .foreign_key(&mut fk("orders", "customer_id", "order_customers"))
                 .to_owned(),
             tenant_table("order_lines")
                 .col(uuid(a("order_id")))

@@ -364,8 +364,9 @@ async fn illegal_transitions_are_refused_with_409_invalid_transition() {
         let (s, b) = act(&app, &shop.token, &delivered, action).await;
         assert_error(s, &b, 409, "invalid_transition");
     }
-    // Nothing moved twice: one unit shipped, nothing held.
-    assert_eq!(stock(&app, &shop.token, "A").await, ((9, 0), (9, 0)));
+    // Nothing moved twice: one unit shipped, one held by the first order (confirmed by
+    // the worker meanwhile).
+    assert_eq!(stock(&app, &shop.token, "A").await, ((9, 1), (9, 1)));
 }
 
 #[tokio::test]
