@@ -753,3 +753,81 @@ async fn an_order_failing_every_attempt_is_a_dead_letter_and_its_replay_confirms
     );
     assert_eq!(stock(&app, &shop.token, "A").await.0, (6, 3));
 }
+
+#[tokio::test]
+async fn pages_list_with_counts_show_the_timeline_and_cancel_with_csrf() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, &[("A", 5)]).await;
+    let email = app.create_member(shop.org, Role::Operator).await;
+    let first = post_order(
+        &app,
+        &shop.token,
+        order(json!([{"sku": "A", "quantity": 1}])),
+    )
+    .await;
+    let second = post_order(
+        &app,
+        &shop.token,
+        order(json!([{"sku": "A", "quantity": 9}])),
+    )
+    .await;
+    let _worker = app.start_worker();
+    settled(&app, &shop.token, &first).await;
+    settled(&app, &shop.token, &second).await;
+    let (b, r) = app.web_sign_in(&email, "/orders").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let html = app.page(&b, "/orders").await;
+    let link = |id: &str| format!(r#"href="/orders/{id}""#);
+    assert!(
+        html.contains(&link(&first)) && html.contains(&link(&second)),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span data-count="confirmed">1</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span data-count="rejected">1</span>"#),
+        "{html}"
+    );
+    let html = app.page(&b, "/orders?status=rejected").await;
+    assert!(html.contains(&link(&second)) && !html.contains(&link(&first)));
+    assert!(html.contains("insufficient stock"));
+    assert!(
+        html.contains(r#"href="/operations""#),
+        "links to the dead letters"
+    );
+
+    let html = app.page(&b, &format!("/orders/{first}")).await;
+    assert!(html.contains(r#"data-testid="timeline""#));
+    for step in ["received", "validated", "stock reserved", "confirmed"] {
+        assert!(html.contains(step), "{step} missing: {html}");
+    }
+    assert!(html.contains(r#"data-testid="action-ship""#));
+    assert!(
+        !html.contains(r#"data-testid="action-deliver""#),
+        "only allowed actions"
+    );
+    let token = crate::helpers::csrf(&html);
+    let r = b
+        .post(app.url(&format!("/orders/{first}/cancel")))
+        .form(&[("csrf_token", "wrong"), ("reason", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF is checked");
+    let r = b
+        .post(app.url(&format!("/orders/{first}/cancel")))
+        .form(&[("csrf_token", token.as_str()), ("reason", "out of time")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app.page(&b, &format!("/orders/{first}")).await;
+    assert!(
+        html.contains("cancelled") && html.contains("out of time"),
+        "{html}"
+    );
+    assert_eq!(stock(&app, &shop.token, "A").await.0, (5, 0));
+}
