@@ -1,5 +1,6 @@
 //! Reservations, the primitives of the order pipeline: [`reserve`] (all-or-nothing over
-//! its lines), [`release`] (cancelled) and [`commit`] (shipped).
+//! its lines), [`release`] (cancelled) and [`commit`] (shipped); the `_in` variants run in
+//! the caller's transaction.
 //!
 //! Concurrency: one transaction of conditional `UPDATE`s checked by `rows_affected`
 //! (`reserved = reserved + q WHERE on_hand - reserved >= q`). PostgreSQL row locks
@@ -15,8 +16,8 @@ use comptoir_kernel::tenancy::{find_in_org, scoped};
 use comptoir_kernel::{AppError, AppResult, ErrorCode};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -107,18 +108,53 @@ pub async fn reserve(
     lines: &[ReserveLine],
     reference: Option<&str>,
 ) -> AppResult<Reservation> {
-    use stock::Column as C;
     let lines = normalize_lines(lines)?;
     let reference = optional_text("reference", reference, 200)?;
     check_lines_in_org(db, org, &lines).await?;
+    let txn = db.begin().await?;
+    match reserve_lines(&txn, org, actor, &lines, reference).await {
+        Ok(reservation) => {
+            txn.commit().await?;
+            Ok(reservation)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// [`reserve`] inside the caller's transaction (the order pipeline changes the order in the
+/// same one). On error, lines already taken stay taken in `txn`: the caller must roll it
+/// (or its savepoint) back. On SQLite, `txn` should already have written (see the module).
+pub async fn reserve_in(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    actor: Option<Uuid>,
+    lines: &[ReserveLine],
+    reference: Option<&str>,
+) -> AppResult<Reservation> {
+    let lines = normalize_lines(lines)?;
+    let reference = optional_text("reference", reference, 200)?;
+    check_lines_in_org(txn, org, &lines).await?;
+    reserve_lines(txn, org, actor, &lines, reference).await
+}
+
+async fn reserve_lines(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    actor: Option<Uuid>,
+    lines: &[ReserveLine],
+    reference: Option<String>,
+) -> AppResult<Reservation> {
+    use stock::Column as C;
     let id = ReservationId::new();
     let note = Note {
         actor,
         reason: None,
         reference: Some(id.to_string()),
     };
-    let txn = db.begin().await?;
-    for line in &lines {
+    for line in lines {
         let (p, l, q) = (line.product_id.0, line.location_id.0, line.quantity);
         let updated = stock::Entity::update_many()
             .col_expr(C::Reserved, Expr::col(C::Reserved).add(q))
@@ -127,19 +163,18 @@ pub async fn reserve(
             .filter(C::ProductId.eq(p))
             .filter(C::LocationId.eq(l))
             .filter(Expr::col(C::OnHand).sub(Expr::col(C::Reserved)).gte(q))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if updated.rows_affected != 1 {
-            txn.rollback().await?;
             return Err(
                 AppError::new(ErrorCode::Conflict, "insufficient stock").with_details(json!({
                     "product_id": p, "location_id": l, "requested": q,
                 })),
             );
         }
-        insert_movement(&txn, org, (p, l), MovementKind::Reserve, q, (0, q), &note).await?;
-        if let Some(level) = read_level(&txn, org, p, l).await? {
-            low_stock_check(&txn, org, &level, level.on_hand - level.reserved + q).await?;
+        insert_movement(txn, org, (p, l), MovementKind::Reserve, q, (0, q), &note).await?;
+        if let Some(level) = read_level(txn, org, p, l).await? {
+            low_stock_check(txn, org, &level, level.on_hand - level.reserved + q).await?;
         }
     }
     let at = now();
@@ -147,14 +182,13 @@ pub async fn reserve(
         id: Set(id.0),
         org_id: Set(org.0),
         status: Set(ReservationStatus::Held.as_str().into()),
-        lines: Set(serde_json::to_value(&lines).map_err(AppError::internal)?),
+        lines: Set(serde_json::to_value(lines).map_err(AppError::internal)?),
         reference: Set(reference),
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    txn.commit().await?;
     Ok(reservation_view(row))
 }
 
@@ -167,25 +201,44 @@ async fn settle(
     id: ReservationId,
     to: ReservationStatus,
 ) -> AppResult<Reservation> {
-    use stock::Column as C;
     let txn = db.begin().await?;
+    match settle_in(&txn, org, actor, id, to).await {
+        Ok(reservation) => {
+            txn.commit().await?;
+            Ok(reservation)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// [`release`] or [`commit`] inside the caller's transaction (roll it back on error).
+pub async fn settle_in(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    actor: Option<Uuid>,
+    id: ReservationId,
+    to: ReservationStatus,
+) -> AppResult<Reservation> {
+    use stock::Column as C;
     let claimed = reservations::Entity::update_many()
         .col_expr(reservations::Column::Status, Expr::value(to.as_str()))
         .col_expr(reservations::Column::UpdatedAt, Expr::value(now()))
         .filter(reservations::Column::OrgId.eq(org.0))
         .filter(reservations::Column::Id.eq(id.0))
         .filter(reservations::Column::Status.eq(ReservationStatus::Held.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if claimed.rows_affected != 1 {
-        txn.rollback().await?;
-        let current = find_in_org::<reservations::Entity>(db, org, id.0).await?;
+        let current = find_in_org::<reservations::Entity>(txn, org, id.0).await?;
         return Err(AppError::conflict(format!(
             "the reservation is already {}",
             current.status
         )));
     }
-    let row = find_in_org::<reservations::Entity>(&txn, org, id.0).await?;
+    let row = find_in_org::<reservations::Entity>(txn, org, id.0).await?;
     let reservation = reservation_view(row);
     let note = Note {
         actor,
@@ -206,17 +259,15 @@ async fn settle(
             .filter(C::ProductId.eq(p))
             .filter(C::LocationId.eq(l))
             .filter(C::Reserved.gte(q))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if updated.rows_affected != 1 {
-            txn.rollback().await?;
             return Err(AppError::internal(anyhow::anyhow!(
                 "reservation {id} exceeds the reserved stock"
             )));
         }
-        insert_movement(&txn, org, (p, l), kind, q, (on_hand_delta, -q), &note).await?;
+        insert_movement(txn, org, (p, l), kind, q, (on_hand_delta, -q), &note).await?;
     }
-    txn.commit().await?;
     Ok(Reservation {
         status: to,
         ..reservation
@@ -241,6 +292,85 @@ pub async fn commit(
     id: ReservationId,
 ) -> AppResult<Reservation> {
     settle(db, org, actor, id, ReservationStatus::Committed).await
+}
+
+/// What the order pipeline checks about a product: is it sellable, at what price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SellableProduct {
+    pub id: ProductId,
+    pub sku: String,
+    /// `status = active`.
+    pub active: bool,
+    pub sale_price_e4: i64,
+    pub currency: String,
+}
+
+/// The products of `org` with these SKUs (unknown SKUs are simply absent).
+pub async fn products_by_sku(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    skus: &[String],
+) -> AppResult<Vec<SellableProduct>> {
+    Ok(scoped::<products::Entity>(org)
+        .filter(products::Column::Sku.is_in(skus.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| SellableProduct {
+            id: ProductId(p.id),
+            active: p.status == "active",
+            sku: p.sku,
+            sale_price_e4: p.sale_price_e4,
+            currency: p.currency,
+        })
+        .collect())
+}
+
+/// The locations of `org` holding enough available stock for every `(product, quantity)`
+/// at once, by location code: where the order pipeline may reserve a whole order (it never
+/// splits one). A snapshot: [`reserve_in`] still decides under concurrency.
+pub async fn locations_covering(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    needs: &[(ProductId, i64)],
+) -> AppResult<Vec<LocationId>> {
+    let mut wanted: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for (p, q) in needs {
+        *wanted.entry(p.0).or_default() += q;
+    }
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let levels = scoped::<stock::Entity>(org)
+        .filter(stock::Column::ProductId.is_in(wanted.keys().copied()))
+        .all(db)
+        .await?;
+    let mut covered: BTreeMap<Uuid, usize> = BTreeMap::new();
+    for level in levels {
+        if wanted
+            .get(&level.product_id)
+            .is_some_and(|q| level.on_hand - level.reserved >= *q)
+        {
+            *covered.entry(level.location_id).or_default() += 1;
+        }
+    }
+    let ids: Vec<Uuid> = covered
+        .into_iter()
+        .filter(|(_, n)| *n == wanted.len())
+        .map(|(l, _)| l)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    use sea_orm::QueryOrder;
+    Ok(scoped::<locations::Entity>(org)
+        .filter(locations::Column::Id.is_in(ids))
+        .order_by_asc(locations::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| LocationId(l.id))
+        .collect())
 }
 
 /// A reservation of the organization.

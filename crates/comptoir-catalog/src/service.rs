@@ -24,7 +24,10 @@ pub use crate::import::{export_products_csv, import_report_csv, run_import, star
 pub use crate::products::{
     create_product, delete_product, get_product, list_products, update_product,
 };
-pub use crate::reservations::{commit, get_reservation, release, reserve};
+pub use crate::reservations::{
+    SellableProduct, commit, get_reservation, locations_covering, products_by_sku, release,
+    reserve, reserve_in, settle_in,
+};
 pub use crate::stock::{adjust, list_events, list_movements, list_stock};
 
 /// Most rows any reference list returns (categories, brands, types, locations).

@@ -51,6 +51,7 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitConfig,
     pub alerts: crate::alerts::AlertsConfig,
     pub reco: RecoConfig,
+    pub orders: OrdersConfig,
 }
 
 /// The ML models.
@@ -156,6 +157,31 @@ pub struct RecoConfig {
     pub couriers: serde_json::Map<String, Value>,
 }
 
+/// The order pipeline (`comptoir-orders`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrdersConfig {
+    /// Orders processed together in one transaction by a worker (at most the jobs it
+    /// claims at once, `jobs.batch_size`).
+    pub batch_size: u64,
+    /// How long `GET /api/v1/orders...` answers are cached (changes made through this
+    /// process, or with Redis any process, drop them at once).
+    pub cache_ttl_secs: u64,
+    /// `reject` (default): an order without enough stock is rejected, final. `retry`: its
+    /// job fails and is retried, then becomes a dead letter to replay once stock arrives.
+    pub on_insufficient_stock: String,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 10,
+            cache_ttl_secs: 5,
+            on_insufficient_stock: "reject".into(),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -176,6 +202,7 @@ impl Default for Config {
             rate_limits: Default::default(),
             alerts: Default::default(),
             reco: RecoConfig::default(),
+            orders: OrdersConfig::default(),
         }
     }
 }

@@ -58,6 +58,11 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests (429).
     RateLimited,
+    /// The resource is not in a state from which this change is allowed (an order state
+    /// machine, 409); `details` carries `from` and `to`.
+    InvalidTransition,
+    /// The `Idempotency-Key` was already used with a different request (409).
+    IdempotencyKeyReused,
     /// A dependency (database, model) is not available (503).
     Unavailable,
     /// Something failed on our side; the details are in the server log (500).
@@ -80,7 +85,9 @@ impl ErrorCode {
             NotFound | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Timeout => StatusCode::REQUEST_TIMEOUT,
-            AlreadyExists | Conflict => StatusCode::CONFLICT,
+            AlreadyExists | Conflict | InvalidTransition | IdempotencyKeyReused => {
+                StatusCode::CONFLICT
+            }
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -112,6 +119,8 @@ impl ErrorCode {
             AlreadyExists => "already_exists",
             Conflict => "conflict",
             RateLimited => "rate_limited",
+            InvalidTransition => "invalid_transition",
+            IdempotencyKeyReused => "idempotency_key_reused",
             Unavailable => "unavailable",
             InternalError => "internal_error",
         }
@@ -314,6 +323,8 @@ mod tests {
             AlreadyExists,
             Conflict,
             RateLimited,
+            InvalidTransition,
+            IdempotencyKeyReused,
             Unavailable,
             InternalError,
         ] {

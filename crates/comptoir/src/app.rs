@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
         let mut all = comptoir_kernel::db::migrations::migrations();
         all.extend(comptoir_catalog::migrations());
         all.extend(comptoir_reco::migrations());
+        all.extend(comptoir_orders::migrations());
         all
     }
 }
@@ -36,6 +37,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     comptoir_kernel::router()
         .merge(comptoir_reco::router())
         .merge(comptoir_catalog::router())
+        .merge(comptoir_orders::router())
 }
 
 /// Every slice's background job kinds.
@@ -43,6 +45,7 @@ pub fn jobs() -> JobRegistry {
     let mut registry = JobRegistry::new();
     comptoir_catalog::jobs::register(&mut registry);
     comptoir_reco::jobs::register(&mut registry);
+    comptoir_orders::jobs::register(&mut registry);
     registry
 }
 
@@ -61,6 +64,7 @@ pub fn pages() -> Router<AppState> {
     Router::new()
         .merge(comptoir_catalog::pages())
         .merge(comptoir_reco::pages())
+        .merge(comptoir_orders::pages())
 }
 
 /// Opens the database and brings its schema up to date.
@@ -101,6 +105,7 @@ pub struct App {
 pub async fn build(config: Config) -> anyhow::Result<App> {
     // Slice settings first: a bad section stops the start before the database is touched.
     let ranking = Arc::new(comptoir_reco::api::ranking_config_from(&config)?);
+    let orders = config.orders.clone();
     let db = open_database(&config).await?;
     let master = MasterKey::load(config.master_key.as_ref(), &config.master_key_path())?;
     let redis = match &config.redis_url {
@@ -122,6 +127,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .health_check(Arc::new(QueueHealth(db)))
         .health_check(Arc::new(comptoir_reco::api::RankingHealth(ranking.clone())))
         .extension(ranking)
+        .extension(comptoir_orders::Pipeline::new(&orders))
         .build();
     comptoir_reco::warm(&state);
     let router = comptoir_web::app(state.clone(), api(), pages());

@@ -136,9 +136,9 @@ pub const AREAS: &[Area] = &[
     Area {
         key: "orders",
         title: "Orders",
-        href: "/area/orders",
+        href: "/orders",
         blurb: "Order intake, stock reservation and fulfilment.",
-        ready: false,
+        ready: true,
     },
     Area {
         key: "billing",

@@ -30,6 +30,7 @@ const CODES: &[&str] = &[
     "already_exists",
     "rate_limited",
     "conflict",
+    "invalid_transition",
 ];
 const INJECTIONS: &[&str] = &[
     "' OR '1'='1' --",

@@ -73,6 +73,21 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     ]);
     fixtures.extend(b_catalog.isolation_fixtures());
     fixtures.extend(reco_fixtures(&app, &b_owner, &b_catalog.product).await);
+    let b_order = crate::orders::post_order(
+        &app,
+        &b_owner,
+        crate::orders::order(json!([{"sku": "ANY", "quantity": 1}])),
+    )
+    .await;
+    for path in [
+        "/api/v1/orders/{id}",
+        "/api/v1/orders/{id}/cancel",
+        "/api/v1/orders/{id}/invoice",
+        "/api/v1/orders/{id}/ship",
+        "/api/v1/orders/{id}/deliver",
+    ] {
+        fixtures.insert(path, (b_order.clone(), json!({"reason": "org A was here"})));
+    }
 
     let (_, spec) = app.call(Method::GET, "/api/openapi.json", None, None).await;
     let mut checked = 0;
@@ -123,6 +138,12 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     let (_, a_audit) = app.get("/api/v1/audit", &a_owner).await;
     assert!(!a_audit.to_string().contains(&b_member_email));
     b_catalog.assert_invisible_to(&app, &a_owner).await;
+    let (_, o) = app
+        .get(&format!("/api/v1/orders/{b_order}"), &b_owner)
+        .await;
+    assert_eq!(o["status"], "received", "org A did not move org B's order");
+    let (_, a_orders) = app.get("/api/v1/orders", &a_owner).await;
+    assert_eq!(a_orders["items"], json!([]));
 }
 
 /// Org B's review, review import and reviewed product.

