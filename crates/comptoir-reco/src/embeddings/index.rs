@@ -244,12 +244,24 @@ mod tests {
         index.upsert(org, p[0], Some(t1), "hashing-v1", vec![1.0, 0.0]);
         index.upsert(org, p[1], Some(t1), "hashing-v1", vec![0.9, 0.1]);
         index.upsert(org, p[2], Some(t2), "hashing-v1", vec![1.0, 0.0]);
-        index.upsert(org, p[3], Some(t1), crate::embeddings::MODEL, vec![1.0, 0.0, 0.0]);
+        index.upsert(
+            org,
+            p[3],
+            Some(t1),
+            crate::embeddings::MODEL,
+            vec![1.0, 0.0, 0.0],
+        );
         let hits = index.search(org, "hashing-v1", &[1.0, 0.0], Some(t1), p[0], 10);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].0, p[1]);
         // A replaced vector moves to its new model's collection.
-        index.upsert(org, p[1], Some(t1), crate::embeddings::MODEL, vec![0.0, 1.0, 0.0]);
+        index.upsert(
+            org,
+            p[1],
+            Some(t1),
+            crate::embeddings::MODEL,
+            vec![0.0, 1.0, 0.0],
+        );
         assert!(
             index
                 .search(org, "hashing-v1", &[1.0, 0.0], Some(t1), p[0], 10)
@@ -260,7 +272,14 @@ mod tests {
         assert_eq!(index.len(org, crate::embeddings::MODEL), 1);
         assert!(
             index
-                .search(OrgId::new(), crate::embeddings::MODEL, &[1.0, 0.0, 0.0], Some(t1), p[0], 10)
+                .search(
+                    OrgId::new(),
+                    crate::embeddings::MODEL,
+                    &[1.0, 0.0, 0.0],
+                    Some(t1),
+                    p[0],
+                    10
+                )
                 .is_empty()
         );
     }

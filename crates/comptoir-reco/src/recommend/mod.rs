@@ -111,6 +111,9 @@ pub async fn validate(
         .await
         .map_err(|_| AppError::field("product_id", "no such product"))?;
     let (type_id, type_code) = match req.product_type.as_deref().map(str::trim) {
+        Some(code) if code.chars().any(char::is_control) || code.len() > 100 => {
+            return Err(AppError::field("product_type", "unknown product type"));
+        }
         Some(code) if !code.is_empty() => {
             let t = scoped::<product_types::Entity>(org)
                 .filter(product_types::Column::Code.eq(code))

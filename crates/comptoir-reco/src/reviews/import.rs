@@ -56,6 +56,9 @@ pub async fn queue_import(
     if content.trim().is_empty() {
         return Err(AppError::field("body", "the file is empty"));
     }
+    if content.contains('\0') {
+        return Err(AppError::field("body", "the file contains NUL bytes"));
+    }
     let txn = db.begin().await?;
     let row = review_imports::ActiveModel {
         id: Set(ReviewImportId::new().0),

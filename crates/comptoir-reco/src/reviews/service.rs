@@ -58,6 +58,11 @@ pub fn validate(input: &ReviewInput) -> AppResult<ValidReview> {
         bad("comment", "must not be empty");
     } else if comment.chars().count() > MAX_COMMENT {
         bad("comment", "must be at most 5000 characters");
+    } else if comment
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        bad("comment", "must not contain control characters");
     }
     let customer_ref = input
         .customer_ref
@@ -281,5 +286,11 @@ mod tests {
         let mut long = input();
         long.comment = "x".repeat(MAX_COMMENT + 1);
         assert!(validate(&long).is_err());
+        let mut nul = input();
+        nul.comment = "bad\u{0}byte".into();
+        assert!(validate(&nul).is_err());
+        let mut lines = input();
+        lines.comment = "two\nlines".into();
+        assert!(validate(&lines).is_ok());
     }
 }

@@ -384,3 +384,54 @@ async fn bad_requests_name_their_field() {
         .await;
     assert_error(s, &b, 401, "unauthenticated");
 }
+
+#[tokio::test]
+async fn a_negative_comment_steers_away_from_what_it_criticizes() {
+    let app = TestApp::spawn().await;
+    let (_, owner, products) = demo_org(&app, "Reco steer").await;
+    let tesla = products
+        .iter()
+        .find(|p| p["name"].as_str().unwrap().starts_with("Tesla SUV compact"))
+        .unwrap();
+    let ask = |comment: &str| json!({"product_id": tesla["id"], "commentaire": comment, "top_k": 100, "explain": true});
+    let (_, liked) = app
+        .post(
+            "/api/v1/recommendations",
+            &owner,
+            ask("Excellent Tesla, superbe et très fiable, je l'adore"),
+        )
+        .await;
+    let (_, hated) = app
+        .post(
+            "/api/v1/recommendations",
+            &owner,
+            ask("Horrible Tesla, très décevant et peu fiable, je le déteste"),
+        )
+        .await;
+    assert!(liked["sentiment_score"].as_f64().unwrap() > 0.0, "{liked}");
+    assert!(hated["sentiment_score"].as_f64().unwrap() < 0.0, "{hated}");
+    // Mean position of the criticized brand's products (lower is nearer the top).
+    let tesla_rank = |answer: &Value| {
+        let recs = answer["recommendations"].as_array().unwrap();
+        let ranks: Vec<usize> = recs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r["marque"] == "Tesla")
+            .map(|(i, _)| i)
+            .collect();
+        assert!(!ranks.is_empty());
+        ranks.iter().sum::<usize>() as f64 / ranks.len() as f64
+    };
+    assert!(
+        tesla_rank(&hated) > tesla_rank(&liked) + 3.0,
+        "liked {} hated {}",
+        tesla_rank(&liked),
+        tesla_rank(&hated)
+    );
+    assert_eq!(
+        liked["recommendations"][0]["explain"]["steered_away"],
+        false
+    );
+    assert_eq!(hated["recommendations"][0]["explain"]["steered_away"], true);
+    assert_ne!(hated["recommendations"][0]["marque"], "Tesla");
+}
