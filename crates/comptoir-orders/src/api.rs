@@ -55,12 +55,13 @@ async fn create_order(
         .map(|v| intake::parse_key(v.as_bytes()))
         .transpose()?;
     let (accepted, replayed) = intake::create_order(&state.db, &caller, key, input).await?;
-    if !replayed && let Some(p) = state.ext::<Pipeline>() {
-        if let Some(cache) = p.cache(&state) {
-            cache
-                .invalidate_tag(&format!("orders-list:{}", caller.org_id.0))
-                .await;
-        }
+    if !replayed
+        && let Some(p) = state.ext::<Pipeline>()
+        && let Some(cache) = p.cache(&state)
+    {
+        cache
+            .invalidate_tag(&format!("orders-list:{}", caller.org_id.0))
+            .await;
     }
     let mut response = (StatusCode::ACCEPTED, Json(accepted)).into_response();
     if replayed {
