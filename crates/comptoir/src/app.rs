@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = comptoir_kernel::db::migrations::migrations();
         all.extend(comptoir_catalog::migrations());
+        all.extend(comptoir_retail::migrations());
         all
     }
 }
@@ -35,12 +36,14 @@ pub fn api() -> OpenApiRouter<AppState> {
     comptoir_kernel::router()
         .merge(comptoir_reco::router())
         .merge(comptoir_catalog::router())
+        .merge(comptoir_retail::router())
 }
 
 /// Every slice's background job kinds.
 pub fn jobs() -> JobRegistry {
     let mut registry = JobRegistry::new();
     comptoir_catalog::jobs::register(&mut registry);
+    comptoir_retail::jobs::register(&mut registry);
     registry
 }
 

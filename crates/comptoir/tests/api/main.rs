@@ -26,4 +26,5 @@ mod openapi;
 mod operations;
 mod queue_processes;
 mod rate_limits;
+mod retail;
 mod ui;
