@@ -27,4 +27,5 @@ mod operations;
 mod queue_processes;
 mod rate_limits;
 mod retail;
+mod retail_m5;
 mod ui;
