@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_dashboard))
         .routes(routes!(get_dashboard_csv))
         .routes(routes!(rebuild_rollups))
+        .routes(routes!(run_whatif))
 }
 
 // ---- regions and stores ------------------------------------------------------------
@@ -417,4 +418,17 @@ async fn rebuild_rollups(State(s): State<AppState>, caller: Caller) -> AppResult
     caller.require(Permission::ManageJobs)?;
     let receipts = rollup::rebuild(&s.db, caller.org_id).await?;
     Ok(Json(Rebuilt { receipts }))
+}
+
+/// Project a what-if scenario (levers on scopes) from last year's same months over a
+/// horizon, for the stores the caller sees. Formulas in the README.
+#[utoipa::path(post, path = "/api/v1/retail/whatif", tag = "retail", request_body = crate::whatif::WhatIfInput,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = crate::whatif::Projection), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn run_whatif(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<crate::whatif::WhatIfInput>,
+) -> AppResult<Json<crate::whatif::Projection>> {
+    Ok(Json(crate::whatif::simulate(&s.db, &caller, &input).await?))
 }

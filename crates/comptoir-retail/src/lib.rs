@@ -15,6 +15,7 @@ pub mod model;
 pub mod rollup;
 pub mod scope;
 pub mod setup;
+pub mod whatif;
 
 use comptoir_kernel::AppState;
 use sea_orm_migration::MigrationTrait;

@@ -305,7 +305,7 @@ async fn daily_facts(
 }
 
 /// Target of each (store, month): the monthly target, else a twelfth of the yearly one.
-async fn monthly_targets(
+pub(crate) async fn monthly_targets(
     db: &impl ConnectionTrait,
     caller: &Caller,
     stores: &[Uuid],

@@ -1181,3 +1181,106 @@ async fn mappings_are_saved_per_source_and_xlsx_imports() {
     .await;
     assert_error(s, &b, 400, "invalid_parameter");
 }
+
+#[tokio::test]
+async fn what_if_projects_from_last_year_within_the_callers_scope() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Chain").await;
+    let c = Chain::create(&app, org).await;
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/retail/stores/{}/targets", c.n1),
+            Some(&c.owner),
+            Some(json!([{"year": 2026, "month": 3, "revenue": "10"}])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let run = |token: String, levers: Value| {
+        let app = &app;
+        async move {
+            let (s, p) = app
+                .post(
+                    "/api/v1/retail/whatif",
+                    &token,
+                    json!({"from": "2026-03", "months": 2, "levers": levers}),
+                )
+                .await;
+            (s, p)
+        }
+    };
+    // No lever: the projection is last year's same months.
+    let (s, p) = run(c.owner.clone(), json!([])).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let t = &p["total"];
+    assert_eq!(dec(&t["baseline_revenue"]), Decimal::new(24, 0));
+    assert_eq!(dec(&t["projected_revenue"]), Decimal::new(24, 0));
+    assert_eq!(dec(&t["projected_margin"]), Decimal::new(16, 0));
+    assert_eq!(dec(&t["projected_target"]), Decimal::new(10, 0));
+    // +10 % price, elasticity 0: +10 % revenue; the sensitivity ranks price first.
+    let (_, p) = run(
+        c.owner.clone(),
+        json!([{"kind": "price", "pct": 10}, {"kind": "elasticity", "value": 0}]),
+    )
+    .await;
+    assert_eq!(
+        dec(&p["total"]["projected_revenue"]),
+        "26.4".parse().unwrap()
+    );
+    assert_eq!(p["sensitivity"][0]["lever"], "price", "{p}");
+    // Close N1 for the whole horizon, open a store like N2, raise N1's target by half.
+    let (_, p) = run(
+        c.owner.clone(),
+        json!([
+            {"kind": "close_store", "store_id": c.n1, "from": "2026-03"},
+            {"kind": "open_store", "name": "Arras", "like_store_id": c.n2, "from": "2026-03"},
+            {"kind": "target", "pct": 50, "scope": {"store_id": c.n1}}
+        ]),
+    )
+    .await;
+    assert_eq!(
+        dec(&p["total"]["projected_revenue"]),
+        Decimal::new(24 - 12 + 6, 0),
+        "{p}"
+    );
+    assert_eq!(dec(&p["total"]["projected_target"]), Decimal::new(15, 0));
+    assert!(
+        p["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["label"] == "Arras")
+    );
+    // A regional manager projects their region only, and cannot name another's store.
+    let rm = scoped_token(&app, org, Role::RegionalManager, Some(&c.north), None).await;
+    let (_, p) = run(rm.clone(), json!([])).await;
+    assert_eq!(dec(&p["total"]["baseline_revenue"]), Decimal::new(18, 0));
+    let (s, b) = run(
+        rm.clone(),
+        json!([{"kind": "close_store", "store_id": c.s1, "from": "2026-03"}]),
+    )
+    .await;
+    assert_error(s, &b, 404, "not_found");
+    let (s, b) = run(
+        rm,
+        json!([{"kind": "open_store", "name": "X", "like_store_id": c.s1, "from": "2026-03"}]),
+    )
+    .await;
+    assert_error(s, &b, 404, "not_found");
+    for bad in [
+        json!([{"kind": "price", "pct": -500}]),
+        json!([{"kind": "warp"}]),
+        json!([{"kind": "close_store", "store_id": c.n1, "from": "soon"}]),
+    ] {
+        let (s, b) = run(c.owner.clone(), bad).await;
+        assert_error(s, &b, 422, "validation_failed");
+    }
+    let (s, b) = app
+        .post(
+            "/api/v1/retail/whatif",
+            &c.owner,
+            json!({"from": "2026-03", "months": 99}),
+        )
+        .await;
+    assert_error(s, &b, 422, "validation_failed");
+}
