@@ -1284,3 +1284,90 @@ async fn what_if_projects_from_last_year_within_the_callers_scope() {
         .await;
     assert_error(s, &b, 422, "validation_failed");
 }
+
+#[tokio::test]
+async fn the_cli_imports_sales_with_progress_and_rebuilds() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Retail CLI").await;
+    let c = Chain::create(&app, org).await;
+    let slug = comptoir_kernel::entities::orgs::Entity::find_by_id(org.0)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .slug;
+    let file = app.data_dir().join("sales.csv");
+    std::fs::write(
+        &file,
+        "receipt;store;sold_at;sku;quantity;unit_price\nC-1;N2;2025-04-20;COLA;2;2,50\nC-2;XX;2025-04-20;COLA;1;1\n",
+    )
+    .unwrap();
+    let cli = |args: Vec<String>| {
+        let app = &app;
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_comptoir"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("COMPTOIR_DATA_DIR", app.data_dir())
+                .env("COMPTOIR_DATABASE_URL", app.database_url())
+                .env("COMPTOIR_LOG", "warn")
+                .env("COMPTOIR_JOBS__POLL_INTERVAL_MS", "50")
+                .args(args)
+                .output()
+                .await
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let args = ["retail", "import", file.to_str().unwrap(), "--org", &slug];
+    let (ok, stdout, stderr) = cli(args.iter().map(|s| s.to_string()).collect()).await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 rows accepted in 1 receipts, 1 rejected"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("line 3: store"), "{stdout}");
+    assert!(stderr.contains("2/2 rows"), "a progress bar: {stderr}");
+    let (_, d) = app
+        .get(
+            &format!(
+                "/api/v1/retail/dashboard?from=2025-04&to=2025-04&store_id={}",
+                c.n2
+            ),
+            &c.owner,
+        )
+        .await;
+    assert_eq!(dec(&d["figures"]["revenue_excl"]), Decimal::new(11, 0));
+    let args = ["retail", "rebuild", "--org", &slug];
+    let (ok, stdout, stderr) = cli(args.iter().map(|s| s.to_string()).collect()).await;
+    assert!(
+        ok && stdout.contains("from 7 receipts"),
+        "{stdout}\n{stderr}"
+    );
+    let (_, again) = app
+        .get(
+            &format!(
+                "/api/v1/retail/dashboard?from=2025-04&to=2025-04&store_id={}",
+                c.n2
+            ),
+            &c.owner,
+        )
+        .await;
+    assert_eq!(again["figures"], d["figures"]);
+    let (ok, _, stderr) = cli(vec![
+        "retail".into(),
+        "import".into(),
+        file.to_str().unwrap().into(),
+        "--org".into(),
+        slug.clone(),
+        "--policy".into(),
+        "sometimes".into(),
+    ])
+    .await;
+    assert!(!ok && stderr.contains("unknown policy"), "{stderr}");
+}
