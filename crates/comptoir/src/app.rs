@@ -28,6 +28,7 @@ impl MigratorTrait for Migrator {
         all.extend(comptoir_catalog::migrations());
         all.extend(comptoir_reco::migrations());
         all.extend(comptoir_orders::migrations());
+        all.extend(comptoir_retail::migrations());
         all
     }
 }
@@ -38,6 +39,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(comptoir_reco::router())
         .merge(comptoir_catalog::router())
         .merge(comptoir_orders::router())
+        .merge(comptoir_retail::router())
 }
 
 /// Every slice's background job kinds.
@@ -46,6 +48,7 @@ pub fn jobs() -> JobRegistry {
     comptoir_catalog::jobs::register(&mut registry);
     comptoir_reco::jobs::register(&mut registry);
     comptoir_orders::jobs::register(&mut registry);
+    comptoir_retail::jobs::register(&mut registry);
     registry
 }
 

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `config show`, `orgs create`, `users add`, `demo`.
+//! The command line: `serve`, `migrate`, `config show`, `orgs create`, `users add`, `demo`,
+//! `catalog import`, `retail import|rebuild`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -63,6 +64,11 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// Retail tools: sales import, rollup rebuild.
+    Retail {
+        #[command(subcommand)]
+        command: RetailCommand,
     },
     /// Manage the ML models (stored in COMPTOIR_MODEL_DIR, default <data dir>/models).
     Models {
@@ -166,6 +172,31 @@ enum CatalogCommand {
         /// Header mapping `Their header:our_column,...`.
         #[arg(long)]
         map: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetailCommand {
+    /// Import sales from a CSV or XLSX file, with a progress bar; the import is a
+    /// background job like the API's, run here by this process if no worker takes it.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// `accept_valid` or `all_or_nothing`.
+        #[arg(long, default_value = "accept_valid")]
+        policy: String,
+        /// Name of the file's source; its column mapping is saved under it.
+        #[arg(long)]
+        source: Option<String>,
+        /// Header mapping `Their header:our_column,...` (saved for the source).
+        #[arg(long)]
+        map: Option<String>,
+    },
+    /// Recompute the organization's rollups from the sale lines.
+    Rebuild {
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -286,6 +317,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 None => None,
             };
             comptoir_reco::cli::reindex(&built.state, org).await
+        Command::Retail { command } => {
+            let config = load_config(&cli.global, None)?;
+            let built = app::build(config).await?;
+            retail_command(&built.state, command).await
         }
         Command::Models { command } => {
             let config = load_config(&cli.global, None)?;
@@ -661,4 +696,115 @@ async fn serve(config: Config, init_owner: Option<String>, init_org: &str) -> an
     tracing::info!(%addr, "listening");
     println!("Comptoir is running at http://{addr}/ (API docs at http://{addr}/docs/)");
     app::serve_with_workers(built, listener).await
+}
+
+/// The organization's first owner, as the command line acts.
+async fn owner_caller(
+    db: &sea_orm::DatabaseConnection,
+    slug: &str,
+) -> anyhow::Result<comptoir_kernel::auth::Caller> {
+    use comptoir_kernel::auth::{AuthVia, Caller};
+    use comptoir_kernel::entities::memberships;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let org = tenancy::find_org_by_slug(db, slug)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organization with slug {slug}"))?;
+    let owner = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org.id))
+        .filter(memberships::Column::Role.eq(Role::Owner.as_str()))
+        .order_by_asc(memberships::Column::CreatedAt)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the organization has no owner to act as"))?;
+    Ok(Caller {
+        org_id: comptoir_kernel::ids::OrgId(org.id),
+        user_id: comptoir_kernel::ids::UserId(owner.user_id),
+        role: Role::Owner,
+        region_id: None,
+        store_id: None,
+        via: AuthVia::System,
+    })
+}
+
+async fn retail_command(
+    state: &comptoir_kernel::AppState,
+    command: RetailCommand,
+) -> anyhow::Result<()> {
+    use comptoir_retail::import::{Policy, SalesImportOptions, get_import};
+    let db = &state.db;
+    let (file, org, policy, source, map) = match command {
+        RetailCommand::Rebuild { org } => {
+            let caller = owner_caller(db, &org).await?;
+            let receipts = comptoir_retail::rollup::rebuild(db, caller.org_id).await?;
+            println!("rebuilt the rollups of {org} from {receipts} receipts");
+            return Ok(());
+        }
+        RetailCommand::Import {
+            file,
+            org,
+            policy,
+            source,
+            map,
+        } => (file, org, policy, source, map),
+    };
+    let caller = owner_caller(db, &org).await?;
+    let policy = match policy.as_str() {
+        "accept_valid" => Policy::AcceptValid,
+        "all_or_nothing" => Policy::AllOrNothing,
+        other => anyhow::bail!("unknown policy {other}: accept_valid or all_or_nothing"),
+    };
+    let content =
+        std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let options = SalesImportOptions {
+        policy: Some(policy),
+        source,
+        map,
+    };
+    let (id, task) = comptoir_retail::jobs::queue_import(db, &caller, options, content).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = app::spawn_worker(state, stopped);
+    let result = loop {
+        let import = get_import(db, &caller, id).await?;
+        let total = import.total_rows.max(1);
+        let filled = (import.processed_rows * 30 / total).clamp(0, 30) as usize;
+        eprint!(
+            "\r[{}{}] {}/{} rows",
+            "#".repeat(filled),
+            " ".repeat(30 - filled),
+            import.processed_rows,
+            import.total_rows
+        );
+        if matches!(import.status.as_str(), "completed" | "failed" | "rejected") {
+            eprintln!();
+            break import;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let _ = stop.send(true);
+    let _ = worker.await;
+    if result.status == "failed" {
+        anyhow::bail!(
+            "import {id} failed: {}",
+            result.error.as_deref().unwrap_or("unknown error")
+        );
+    }
+    println!(
+        "import {id} (task {task}): {}, {} rows accepted in {} receipts, {} rejected",
+        result.status, result.accepted_rows, result.receipts, result.rejected_rows
+    );
+    for row in result.rejected.iter().take(20) {
+        println!(
+            "  line {}: {} — {}",
+            row.line,
+            row.column.as_deref().unwrap_or("-"),
+            row.reason
+        );
+    }
+    if result.rejected_rows > 0 {
+        println!("full report: GET /api/v1/retail/imports/{id}/rejected.csv");
+    }
+    if result.status == "rejected" {
+        anyhow::bail!("nothing was imported (all_or_nothing)");
+    }
+    Ok(())
 }

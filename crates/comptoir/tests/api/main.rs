@@ -32,4 +32,6 @@ mod rate_limits;
 mod reco_quality;
 mod recommendations;
 mod reviews;
+mod retail;
+mod retail_m5;
 mod ui;
