@@ -11,10 +11,13 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 scripts/services.sh
 # PROFILE=dev measures the debug build (when a release build does not fit).
+# BIN=path skips the build and measures that binary.
 PROFILE=${PROFILE:-release}
-cargo build --profile "$PROFILE" -p comptoir
-dir=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
-BIN="${CARGO_TARGET_DIR:-target}/$dir/comptoir"
+if [ -z "${BIN:-}" ]; then
+  cargo build --profile "$PROFILE" -p comptoir
+  dir=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
+  BIN="${CARGO_TARGET_DIR:-target}/$dir/comptoir"
+fi
 DURATION=${DURATION:-20s}
 CONNS=${CONNS:-32}
 PORT=${PORT:-18080}
