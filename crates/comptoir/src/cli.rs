@@ -317,6 +317,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 None => None,
             };
             comptoir_reco::cli::reindex(&built.state, org).await
+        }
         Command::Retail { command } => {
             let config = load_config(&cli.global, None)?;
             let built = app::build(config).await?;

@@ -70,7 +70,7 @@ impl Worker {
     /// Runs until `shutdown` turns true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
         if self.state.db.get_database_backend() == DbBackend::Postgres {
-            spawn_listener(&self.state);
+            spawn_listener(&self.state, shutdown.clone());
         }
         spawn_scheduler(self.state.clone(), self.registry.clone(), shutdown.clone());
         tracing::info!(worker = %self.id, batch = self.config.batch_size, "worker started");
@@ -249,22 +249,36 @@ fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
     *shutdown.borrow() || shutdown.has_changed().is_err()
 }
 
-/// PostgreSQL LISTEN: wakes idle workers as soon as another process enqueues.
-fn spawn_listener(state: &AppState) {
+/// PostgreSQL LISTEN: wakes idle workers as soon as another process enqueues. Stops with
+/// the worker, giving its pooled connection back.
+fn spawn_listener(state: &AppState, mut shutdown: watch::Receiver<bool>) {
     let pool = state.db.get_postgres_connection_pool().clone();
     tokio::spawn(async move {
-        loop {
+        while !stopping(&shutdown) {
             match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
                 Ok(mut listener) => {
                     if listener.listen("comptoir_jobs").await.is_ok() {
-                        while listener.recv().await.is_ok() {
-                            WAKE.notify_waiters();
+                        loop {
+                            tokio::select! {
+                                received = listener.recv() => match received {
+                                    Ok(_) => WAKE.notify_waiters(),
+                                    Err(_) => break,
+                                },
+                                _ = shutdown.changed() => {
+                                    if stopping(&shutdown) {
+                                        return;
+                                    }
+                                }
+                            }
                         }
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "LISTEN failed; polling only"),
             }
-            tokio::time::sleep(Duration::from_secs(5)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = shutdown.changed() => {}
+            }
         }
     });
 }
