@@ -59,6 +59,35 @@ pub struct Hit {
     pub score: f32,
 }
 
+/// What filtered searches select on, kept beside each vector and updated on writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes {
+    /// The product type (category) of the item, if any.
+    pub product_type: Option<String>,
+    /// Whether the item can be sold now (in stock, published).
+    pub available: bool,
+}
+
+/// A filter on [`Attributes`]; the default admits everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// When set, only items of one of these product types.
+    pub product_types: Option<Vec<String>>,
+    /// Only available items.
+    pub available_only: bool,
+}
+
+impl Filter {
+    pub fn admits(&self, a: &Attributes) -> bool {
+        (!self.available_only || a.available)
+            && self.product_types.as_ref().is_none_or(|types| {
+                a.product_type
+                    .as_ref()
+                    .is_some_and(|t| types.iter().any(|x| x == t))
+            })
+    }
+}
+
 /// Why an operation was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum IndexError {
@@ -74,6 +103,7 @@ struct Collection {
     slots: Vec<Option<u64>>,
     vectors: Vec<Vec<f32>>,
     by_id: HashMap<u64, usize>,
+    attributes: HashMap<u64, Attributes>,
     graph: Option<Hnsw<'static, f32, DistCosine>>,
 }
 
@@ -160,9 +190,44 @@ impl VectorIndex {
         }
     }
 
-    /// Adds or replaces the vector stored under `id`. The first vector fixes the
-    /// collection's dimension.
+    /// Adds or replaces the vector stored under `id`, keeping its attributes if it had
+    /// some. The first vector fixes the collection's dimension.
     pub fn upsert(&self, key: &CollectionKey, id: u64, vector: Vec<f32>) -> Result<(), IndexError> {
+        self.write(key, id, vector, None)
+    }
+
+    /// Adds or replaces the vector stored under `id` with the attributes that filtered
+    /// searches select on.
+    pub fn upsert_with(
+        &self,
+        key: &CollectionKey,
+        id: u64,
+        vector: Vec<f32>,
+        attributes: Attributes,
+    ) -> Result<(), IndexError> {
+        self.write(key, id, vector, Some(attributes))
+    }
+
+    /// Changes the attributes of a stored vector (an item going out of stock needs no new
+    /// embedding); returns whether `id` is stored.
+    pub fn set_attributes(&self, key: &CollectionKey, id: u64, attributes: Attributes) -> bool {
+        let mut all = self.collections.write().unwrap_or_else(|e| e.into_inner());
+        match all.get_mut(key) {
+            Some(c) if c.by_id.contains_key(&id) => {
+                c.attributes.insert(id, attributes);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn write(
+        &self,
+        key: &CollectionKey,
+        id: u64,
+        vector: Vec<f32>,
+        attributes: Option<Attributes>,
+    ) -> Result<(), IndexError> {
         if vector.is_empty() || !vector.iter().all(|x| x.is_finite()) {
             return Err(IndexError::BadVector);
         }
@@ -172,6 +237,7 @@ impl VectorIndex {
             slots: Vec::new(),
             vectors: Vec::new(),
             by_id: HashMap::new(),
+            attributes: HashMap::new(),
             graph: None,
         });
         if vector.len() != c.dim {
@@ -183,6 +249,9 @@ impl VectorIndex {
         if let Some(old) = c.by_id.remove(&id) {
             c.slots[old] = None;
             c.vectors[old] = Vec::new();
+        }
+        if let Some(a) = attributes {
+            c.attributes.insert(id, a);
         }
         let slot = c.slots.len();
         c.slots.push(Some(id));
@@ -207,6 +276,7 @@ impl VectorIndex {
             Some(slot) => {
                 c.slots[slot] = None;
                 c.vectors[slot] = Vec::new();
+                c.attributes.remove(&id);
                 true
             }
             None => false,
@@ -245,9 +315,38 @@ impl VectorIndex {
         keep: &dyn Fn(u64) -> bool,
     ) -> Vec<Hit> {
         let all = self.collections.read().unwrap_or_else(|e| e.into_inner());
+        match all.get(key) {
+            Some(c) => self.search_in(c, query, k, keep),
+            None => Vec::new(),
+        }
+    }
+
+    /// The `k` most similar vectors whose attributes pass `filter` (product type,
+    /// availability), best first. Vectors stored without attributes have the default ones
+    /// (no product type, not available).
+    pub fn search_where(
+        &self,
+        key: &CollectionKey,
+        query: &[f32],
+        k: usize,
+        filter: &Filter,
+    ) -> Vec<Hit> {
+        let all = self.collections.read().unwrap_or_else(|e| e.into_inner());
         let Some(c) = all.get(key) else {
             return Vec::new();
         };
+        let none = Attributes::default();
+        let keep = |id: u64| filter.admits(c.attributes.get(&id).unwrap_or(&none));
+        self.search_in(c, query, k, &keep)
+    }
+
+    fn search_in(
+        &self,
+        c: &Collection,
+        query: &[f32],
+        k: usize,
+        keep: &dyn Fn(u64) -> bool,
+    ) -> Vec<Hit> {
         if k == 0 || query.len() != c.dim {
             return Vec::new();
         }
@@ -376,6 +475,121 @@ mod tests {
             .map(|h| h.id)
             .collect();
         assert_eq!(found, exact(&data, q, 5, few));
+    }
+
+    fn attributes(id: u64) -> Attributes {
+        Attributes {
+            product_type: Some(["bike", "car", "phone"][(id % 3) as usize].to_string()),
+            available: id % 4 != 0,
+        }
+    }
+
+    #[test]
+    fn filtered_search_by_product_type_and_availability() {
+        // 3,000 vectors: the graph serves broad filters, exact search the selective ones.
+        let data = vectors(3_000, 24, 11);
+        let index = VectorIndex::default();
+        let key = CollectionKey::new("org-1", "products");
+        for (i, v) in data.iter().enumerate() {
+            index
+                .upsert_with(&key, i as u64, v.clone(), attributes(i as u64))
+                .expect("upsert");
+        }
+        assert!(index.has_graph(&key));
+        let cars = Filter {
+            product_types: Some(vec!["car".into()]),
+            available_only: false,
+        };
+        let available_cars_or_bikes = Filter {
+            product_types: Some(vec!["car".into(), "bike".into()]),
+            available_only: true,
+        };
+        let nothing = Filter {
+            product_types: Some(vec!["boat".into()]),
+            available_only: false,
+        };
+        for q in vectors(10, 24, 5).iter() {
+            for filter in [&cars, &available_cars_or_bikes] {
+                let found = index.search_where(&key, q, 50, filter);
+                assert_eq!(found.len(), 50);
+                assert!(found.iter().all(|h| filter.admits(&attributes(h.id))));
+                let truth = exact(&data, q, 50, |id| filter.admits(&attributes(id)));
+                assert!(recall(&found, &truth) >= 0.9, "{filter:?}");
+            }
+            assert!(index.search_where(&key, q, 10, &nothing).is_empty());
+        }
+        // Availability changes without a new vector, and searches follow.
+        let q = &data[7];
+        let top = index.search_where(&key, q, 1, &Filter::default());
+        assert_eq!(top[0].id, 7);
+        assert!(index.set_attributes(
+            &key,
+            7,
+            Attributes {
+                product_type: Some("car".into()),
+                available: false
+            }
+        ));
+        let avail = Filter {
+            product_types: None,
+            available_only: true,
+        };
+        assert!(
+            index
+                .search_where(&key, q, 20, &avail)
+                .iter()
+                .all(|h| h.id != 7)
+        );
+        assert!(!index.set_attributes(&key, 999_999, Attributes::default()));
+        // A plain upsert keeps the attributes; removing drops them.
+        index.upsert(&key, 7, data[7].clone()).expect("upsert");
+        assert!(
+            index
+                .search_where(&key, q, 20, &avail)
+                .iter()
+                .all(|h| h.id != 7)
+        );
+        assert!(index.remove(&key, 7));
+        assert!(
+            index
+                .search_where(&key, q, 20, &Filter::default())
+                .iter()
+                .all(|h| h.id != 7)
+        );
+    }
+
+    #[test]
+    fn small_collections_filter_exactly() {
+        let data = vectors(200, 8, 9);
+        let index = VectorIndex::default();
+        let key = CollectionKey::new("org-1", "few");
+        for (i, v) in data.iter().enumerate() {
+            index
+                .upsert_with(&key, i as u64, v.clone(), attributes(i as u64))
+                .expect("upsert");
+        }
+        assert!(!index.has_graph(&key));
+        let phones = Filter {
+            product_types: Some(vec!["phone".into()]),
+            available_only: true,
+        };
+        let q = &data[3];
+        let found: Vec<u64> = index
+            .search_where(&key, q, 10, &phones)
+            .iter()
+            .map(|h| h.id)
+            .collect();
+        assert_eq!(
+            found,
+            exact(&data, q, 10, |id| phones.admits(&attributes(id)))
+        );
+        // Another organisation's collection of the same name sees nothing of this one.
+        let other = CollectionKey::new("org-2", "few");
+        assert!(
+            index
+                .search_where(&other, q, 10, &Filter::default())
+                .is_empty()
+        );
     }
 
     #[test]

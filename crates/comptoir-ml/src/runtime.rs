@@ -23,6 +23,9 @@ pub enum ModelState {
 pub struct Embeddings {
     inner: Arc<RwLock<(ModelState, Option<Embedder>)>>,
     dir: PathBuf,
+    /// The sentiment head, loaded with the model (a retrained file in the models directory,
+    /// else the built-in one).
+    head: Arc<Option<crate::sentiment::head::SentimentHead>>,
 }
 
 impl Embeddings {
@@ -33,6 +36,7 @@ impl Embeddings {
                 ModelState::Missing("not loaded yet".into()),
                 None,
             ))),
+            head: Arc::new(crate::sentiment::load_head(&dir)),
             dir,
         };
         this.try_load();
@@ -55,7 +59,7 @@ impl Embeddings {
     /// model is loaded, the lexicon fallback otherwise. Never fails.
     pub async fn sentiment(&self, texts: &[&str]) -> Vec<crate::sentiment::Sentiment> {
         let embedder = self.embedder();
-        crate::sentiment::analyze(embedder.as_ref(), texts).await
+        crate::sentiment::analyze_with(embedder.as_ref(), self.head.as_ref().as_ref(), texts).await
     }
 
     fn set(&self, state: ModelState, embedder: Option<Embedder>) {

@@ -106,6 +106,16 @@ enum Command {
         #[arg(long)]
         org: String,
     },
+    /// Print the sentiment of texts: score (P(positive) − P(negative)), label, confidence and
+    /// method (the model when present in the models directory, else the lexicons; offline).
+    Sentiment {
+        /// The texts, one argument each.
+        #[arg(required = true)]
+        texts: Vec<String>,
+        /// One JSON object per line instead of columns.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +218,18 @@ enum ModelsCommand {
     Pull { name: Option<String> },
     /// Check the checksums of the default models.
     Verify,
+    /// Train the sentiment head on the shipped review corpus (needs the embedding model) and
+    /// print its held-out accuracy beside the lexicons'.
+    TrainSentiment {
+        /// Where to write the head (default: <models dir>/sentiment-head.json, which then
+        /// replaces the built-in head; the repository's is
+        /// crates/comptoir-ml/models/sentiment-head.json).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// A corpus in the same TSV format instead of the shipped one.
+        #[arg(long)]
+        corpus: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,9 +345,19 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let built = app::build(config).await?;
             retail_command(&built.state, command).await
         }
+        Command::Models {
+            command: ModelsCommand::TrainSentiment { out, corpus },
+        } => {
+            let config = load_config(&cli.global, None)?;
+            train_sentiment(&config.model_dir(), out, corpus).await
+        }
         Command::Models { command } => {
             let config = load_config(&cli.global, None)?;
             models_command(&config.model_dir(), command)
+        }
+        Command::Sentiment { texts, json } => {
+            let config = load_config(&cli.global, None)?;
+            sentiment_command(&config.model_dir(), &texts, json).await
         }
         Command::Migrate => {
             let config = load_config(&cli.global, None)?;
@@ -615,12 +647,83 @@ fn models_command(dir: &std::path::Path, command: ModelsCommand) -> anyhow::Resu
                 println!("\n{} ready in {}", spec.name, path.display());
             }
         }
+        ModelsCommand::TrainSentiment { .. } => unreachable!("handled in run (async)"),
         ModelsCommand::Verify => {
             for spec in &defaults {
                 let path =
                     store::verify(dir, spec).map_err(|e| anyhow::anyhow!("{}: {e}", spec.name))?;
                 println!("{} ok ({})", spec.name, path.display());
             }
+        }
+    }
+    Ok(())
+}
+
+async fn train_sentiment(
+    dir: &std::path::Path,
+    out: Option<std::path::PathBuf>,
+    corpus: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use comptoir_ml::sentiment::{corpus as reviews, train};
+    let examples = match corpus {
+        Some(path) => reviews::parse(&std::fs::read_to_string(&path)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => reviews::reviews(),
+    };
+    let embedder = comptoir_ml::Embedder::load_default(dir).map_err(|e| {
+        anyhow::anyhow!("the embedding model is needed ({e}); fetch it with: comptoir models pull")
+    })?;
+    eprintln!("embedding {} sentences...", examples.len());
+    let outcome = train::train_from_corpus(&embedder, &examples).await?;
+    for (l2, acc) in &outcome.validation {
+        eprintln!("  l2 {l2:<6} validation accuracy {:.1} %", 100.0 * acc);
+    }
+    let out = out.unwrap_or_else(|| dir.join(comptoir_ml::sentiment::HEAD_FILE));
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, outcome.head.to_json() + "\n")?;
+    println!(
+        "sentiment head (l2 {}, {} training sentences) written to {}",
+        outcome.head.l2,
+        outcome.head.train_examples,
+        out.display()
+    );
+    println!("\nModel, held-out split:\n{}", outcome.model_test);
+    println!(
+        "Lexicon fallback, held-out split:\n{}",
+        outcome.lexicon_test
+    );
+    Ok(())
+}
+
+async fn sentiment_command(
+    dir: &std::path::Path,
+    texts: &[String],
+    json: bool,
+) -> anyhow::Result<()> {
+    let embeddings = comptoir_ml::runtime::Embeddings::load(dir.to_path_buf());
+    if embeddings.embedder().is_none() {
+        eprintln!(
+            "note: no embedding model in {} (comptoir models pull); using the lexicons",
+            dir.display()
+        );
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    for (text, s) in texts.iter().zip(embeddings.sentiment(&refs).await) {
+        if json {
+            println!("{}", serde_json::json!({ "text": text, "sentiment": s }));
+        } else {
+            println!(
+                "{:+.3}\t{}\t{:.3}\t{}\t{text}",
+                s.score,
+                s.label.as_str(),
+                s.confidence,
+                match s.method {
+                    comptoir_ml::sentiment::SentimentMethod::Model => "model",
+                    comptoir_ml::sentiment::SentimentMethod::Lexicon => "lexicon",
+                }
+            );
         }
     }
     Ok(())

@@ -5,9 +5,16 @@
 //! neither the model nor the network.
 
 pub mod corpus;
+pub mod head;
 pub mod lexicon;
+pub mod train;
+
+use std::path::Path;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
+
+use head::SentimentHead;
 
 use crate::Embedder;
 
@@ -90,8 +97,65 @@ pub fn lexicon_sentiment(text: &str) -> Sentiment {
     }
 }
 
+/// A retrained head in the models directory replaces the one compiled in.
+pub const HEAD_FILE: &str = "sentiment-head.json";
+
+static BUILTIN: LazyLock<Option<SentimentHead>> = LazyLock::new(|| {
+    match SentimentHead::builtin() {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::warn!(error = %e, "the built-in sentiment head is unusable; sentiment uses the lexicons");
+            None
+        }
+    }
+});
+
+/// The head to use with models in `models_dir`: `<models_dir>/sentiment-head.json` when it
+/// exists and is valid (logged and skipped otherwise), else the built-in one.
+pub fn load_head(models_dir: &Path) -> Option<SentimentHead> {
+    let path = models_dir.join(HEAD_FILE);
+    if path.is_file() {
+        match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| SentimentHead::from_json(&t).map_err(|e| e.to_string()))
+        {
+            Ok(h) => return Some(h),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring the sentiment head file")
+            }
+        }
+    }
+    BUILTIN.clone()
+}
+
 /// Scores `texts`, in order: with the model when `embedder` is given, else with the lexicons.
-pub async fn analyze(_embedder: Option<&Embedder>, texts: &[&str]) -> Vec<Sentiment> {
+pub async fn analyze(embedder: Option<&Embedder>, texts: &[&str]) -> Vec<Sentiment> {
+    analyze_with(embedder, BUILTIN.as_ref(), texts).await
+}
+
+/// Like [`analyze`] with an explicit head. The model answers only when the embedder and a
+/// head of the same width are both there; if embedding fails, the lexicons answer.
+pub async fn analyze_with(
+    embedder: Option<&Embedder>,
+    head: Option<&SentimentHead>,
+    texts: &[&str],
+) -> Vec<Sentiment> {
+    if let (Some(embedder), Some(head)) = (embedder, head)
+        && embedder.dim() == head.dim
+    {
+        match train::embed_all(embedder, texts).await {
+            Ok(vectors) => {
+                return vectors
+                    .iter()
+                    .zip(texts)
+                    .map(|(v, t)| head.sentiment(v).unwrap_or_else(|| lexicon_sentiment(t)))
+                    .collect();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "embedding failed; sentiment falls back to the lexicons")
+            }
+        }
+    }
     texts.iter().map(|t| lexicon_sentiment(t)).collect()
 }
 

@@ -144,7 +144,12 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     let (_, o) = app
         .get(&format!("/api/v1/orders/{b_order}"), &b_owner)
         .await;
-    assert_eq!(o["status"], "received", "org A did not move org B's order");
+    // A worker may have processed it (its SKU is unknown: rejected), but org A's cancel,
+    // invoice, ship and deliver calls left no mark.
+    assert!(
+        matches!(o["status"].as_str(), Some("received" | "rejected")),
+        "org A did not move org B's order: {o}"
+    );
     let (_, a_orders) = app.get("/api/v1/orders", &a_owner).await;
     assert_eq!(a_orders["items"], json!([]));
 }
