@@ -480,7 +480,7 @@ mod tests {
     fn attributes(id: u64) -> Attributes {
         Attributes {
             product_type: Some(["bike", "car", "phone"][(id % 3) as usize].to_string()),
-            available: id % 4 != 0,
+            available: !id.is_multiple_of(4),
         }
     }
 

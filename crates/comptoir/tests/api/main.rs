@@ -31,7 +31,7 @@ mod queue_processes;
 mod rate_limits;
 mod reco_quality;
 mod recommendations;
-mod reviews;
 mod retail;
 mod retail_m5;
+mod reviews;
 mod ui;
