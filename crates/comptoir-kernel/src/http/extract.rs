@@ -81,10 +81,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             use serde_json::error::Category;
             match inner.classify() {
                 Category::Data => {
-                    let field = if path == "." { "body".to_owned() } else { path };
+                    let message = inner.to_string();
+                    // A missing field is reported at its parent's path: name the field.
+                    let missing = message
+                        .strip_prefix("missing field `")
+                        .and_then(|rest| rest.split('`').next());
+                    let field = match (path.as_str(), missing) {
+                        (".", Some(name)) => name.to_owned(),
+                        (_, Some(name)) => format!("{path}.{name}"),
+                        (".", None) => "body".to_owned(),
+                        _ => path,
+                    };
                     Err(AppError::fields(vec![FieldError {
                         field,
-                        reason: inner.to_string(),
+                        reason: message,
                     }]))
                 }
                 Category::Syntax | Category::Eof | Category::Io => Err(AppError::new(

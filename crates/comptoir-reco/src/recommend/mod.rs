@@ -243,6 +243,18 @@ pub async fn recommend(
     let started = Instant::now();
     let valid = validate(&state.db, org, req).await?;
     let weights = settings::weights(&state.db, org).await?;
+    // Vectors missing for this product (first use, or newer than the last sweep) are stored
+    // before the fingerprint is taken, so the answer is cached under the state it saw.
+    let index = ProductIndex::of(state);
+    index.catch_up(&state.db, org).await?;
+    let model = embeddings::current_model(state);
+    if index.is_empty(org, model)
+        || product_vector(&state.db, org, valid.product.id, model)
+            .await?
+            .is_none()
+    {
+        embeddings::refresh(state, org, false, &mut |_, _| {}).await?;
+    }
     let fp = fingerprint(&state.db, org).await?;
     let key = cache_key(org, &valid, &weights, &fp);
     let tag = format!("org:{org}");

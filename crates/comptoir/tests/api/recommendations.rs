@@ -272,8 +272,9 @@ async fn answers_are_cached_until_the_candidates_change() {
 }
 
 async fn cache_hits(app: &TestApp) -> u64 {
-    let (_, text) = app.call(Method::GET, "/metrics", None, None).await;
-    let text = text.as_str().unwrap_or_default().to_owned();
+    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("cache_requests_total"), "{text}");
     text.lines()
         .filter(|l| {
             l.contains("cache=\"recommendations\"") && l.contains("hit") && !l.starts_with('#')
