@@ -15,7 +15,7 @@ use crate::helpers::TestApp;
 use crate::reviews::demo_org;
 
 /// Mean nDCG@10 measured when the set was written; a change that lowers it fails.
-const NDCG_FLOOR: f64 = 0.0;
+const NDCG_FLOOR: f64 = 0.82;
 
 #[derive(Deserialize)]
 struct Set {
