@@ -59,10 +59,14 @@ pub async fn import(
     if status != StatusCode::ACCEPTED {
         return (status, body);
     }
-    // The chain's worker may already have taken the job when the 202 is written.
+    // The chain's worker may already have taken (or even finished) the job when the 202
+    // is written; the final state is read below.
     assert!(body["task_id"].is_string(), "{body}");
     assert!(
-        matches!(body["status"].as_str(), Some("pending" | "running")),
+        matches!(
+            body["status"].as_str(),
+            Some("pending" | "running" | "completed" | "failed" | "rejected")
+        ),
         "{body}"
     );
     let url = body["status_url"].as_str().unwrap().to_owned();
