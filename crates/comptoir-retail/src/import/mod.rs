@@ -395,7 +395,16 @@ pub async fn run_import(
         return get_import(db, caller, id).await;
     }
     let categories = rollup::product_categories(db, org).await?;
-    let result = write_receipts(db, org, id, &receipts, &categories, policy, counters).await;
+    // Writing receipts is idempotent (a receipt is replaced, its old lines subtracted from
+    // the rollups), so a write that lost a race for the database (SQLite's busy writer) is
+    // simply run again before the import is declared failed.
+    let mut result = write_receipts(db, org, id, &receipts, &categories, policy, counters).await;
+    for attempt in 1..=WRITE_RETRIES {
+        let Err(e) = &result else { break };
+        tracing::warn!(import = %id, attempt, error = %e, "sales import write failed; retrying");
+        tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt))).await;
+        result = write_receipts(db, org, id, &receipts, &categories, policy, counters).await;
+    }
     match result {
         Ok(done) => {
             counters = done;
@@ -415,6 +424,9 @@ pub async fn run_import(
     }
     get_import(db, caller, id).await
 }
+
+/// How many times a failed receipt write is run again before the import fails.
+const WRITE_RETRIES: u32 = 4;
 
 fn chunks(receipts: &[Receipt]) -> Vec<&[Receipt]> {
     let mut out = Vec::new();
