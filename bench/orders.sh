@@ -71,6 +71,13 @@ run_engine() {
   server=""
 }
 
-run_engine sqlite "sqlite://$work/sqlite/comptoir.db"
-psql -q -h 127.0.0.1 -U postgres -c 'DROP DATABASE IF EXISTS comptoir_bench' -c 'CREATE DATABASE comptoir_bench'
-run_engine postgres "postgres://postgres@127.0.0.1:5432/comptoir_bench"
+# ENGINES="postgres" measures one engine only.
+for engine in ${ENGINES:-sqlite postgres}; do
+  case $engine in
+    sqlite) run_engine sqlite "sqlite://$work/sqlite/comptoir.db" ;;
+    postgres)
+      psql -q -h 127.0.0.1 -U postgres -c 'DROP DATABASE IF EXISTS comptoir_bench' -c 'CREATE DATABASE comptoir_bench'
+      run_engine postgres "postgres://postgres@127.0.0.1:5432/comptoir_bench" ;;
+    *) echo "unknown engine $engine" >&2; exit 2 ;;
+  esac
+done

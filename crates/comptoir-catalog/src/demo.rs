@@ -9,7 +9,7 @@ use comptoir_kernel::{AppError, AppResult};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter};
 use serde_json::{Map, json};
 use uuid::Uuid;
 
@@ -394,7 +394,7 @@ pub async fn load(db: &DatabaseConnection, org: OrgId) -> AppResult<DemoSummary>
     }
 
     let mut levels = 0;
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let note = Note {
         actor: None,
         reason: Some("demo data".into()),

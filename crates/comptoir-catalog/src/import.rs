@@ -16,7 +16,7 @@ use comptoir_kernel::{AppError, AppResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -201,9 +201,13 @@ pub async fn run_import(db: &DatabaseConnection, org: OrgId, id: ImportId) -> Ap
         }
     };
     let mut records = Vec::new();
+    let mut lines = crate::csv_lines::Lines::new(row.content.as_bytes());
     for result in reader.records() {
         match result {
-            Ok(r) => records.push(r),
+            Ok(mut r) => {
+                lines.fix(&mut r);
+                records.push(r);
+            }
             Err(e) => {
                 finish(
                     db,
@@ -293,7 +297,7 @@ async fn run_chunk(
     before: Progress,
     chunk: &[csv::StringRecord],
 ) -> AppResult<Progress> {
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let mut rejected: Vec<import_rows::ActiveModel> = Vec::new();
     let mut accepted = 0i64;
     let mut new_rows: Vec<products::ActiveModel> = Vec::new();

@@ -5,7 +5,7 @@
 use comptoir_kernel::AppResult;
 use comptoir_kernel::auth::Caller;
 use comptoir_kernel::jobs::{self, EnqueueOptions, Job, JobContext, JobError, JobRegistry, TaskId};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -50,7 +50,7 @@ pub async fn queue_import(
     options: ImportOptions,
     content: String,
 ) -> AppResult<(ImportId, TaskId)> {
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let id = import::start_import(&txn, caller, options, content).await?;
     let job = ImportJob { import_id: id };
     let options = EnqueueOptions {

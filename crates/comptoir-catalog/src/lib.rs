@@ -7,6 +7,7 @@
 
 mod api;
 mod csv_columns;
+pub mod csv_lines;
 pub mod demo;
 pub mod entities;
 pub mod import;

@@ -17,7 +17,7 @@ use comptoir_kernel::{AppError, AppResult, ErrorCode};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -111,7 +111,7 @@ pub async fn reserve(
     let lines = normalize_lines(lines)?;
     let reference = optional_text("reference", reference, 200)?;
     check_lines_in_org(db, org, &lines).await?;
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     match reserve_lines(&txn, org, actor, &lines, reference).await {
         Ok(reservation) => {
             txn.commit().await?;
@@ -201,7 +201,7 @@ async fn settle(
     id: ReservationId,
     to: ReservationStatus,
 ) -> AppResult<Reservation> {
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     match settle_in(&txn, org, actor, id, to).await {
         Ok(reservation) => {
             txn.commit().await?;

@@ -10,7 +10,7 @@ use comptoir_kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -247,7 +247,7 @@ pub async fn adjust(
         reason: optional_text("reason", input.reason.as_deref(), 500)?,
         reference: optional_text("reference", input.reference.as_deref(), 200)?,
     };
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let (level, movement) = apply_level(
         &txn,
         org,

@@ -16,8 +16,14 @@ const OTHER_KNOWN_VARS: &[&str] = &[
     "COMPTOIR_CONFIG",
     "COMPTOIR_PASSWORD",
     "COMPTOIR_LOG",
-    "COMPTOIR_TEST_DATABASE_URL",
+    "COMPTOIR_PIP",
+    // The reference Python environment of the tests and benchmarks (scripts/py-env.sh).
+    "COMPTOIR_PYTHON",
+    "COMPTOIR_PY_VENV",
 ];
+
+/// Variables of the test suite and the benchmarks, not of the product.
+const TOOLING_PREFIXES: &[&str] = &["COMPTOIR_TEST_", "COMPTOIR_BENCH_", "COMPTOIR_ANN_"];
 
 /// The whole configuration. Secrets are `SecretString`: redacted in `Debug`, never serialized.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -298,7 +304,9 @@ impl Config {
             let Some(rest) = key.strip_prefix("COMPTOIR_") else {
                 continue;
             };
-            if OTHER_KNOWN_VARS.contains(&key.as_str()) {
+            if OTHER_KNOWN_VARS.contains(&key.as_str())
+                || TOOLING_PREFIXES.iter().any(|p| key.starts_with(p))
+            {
                 continue;
             }
             let path = rest.to_ascii_lowercase().replace("__", ".");
@@ -502,6 +510,9 @@ mod tests {
             &[
                 ("COMPTOIR_LISTN", "x"),
                 ("COMPTOIR_PASSWORD", "p"),
+                ("COMPTOIR_PY_VENV", "/var/cache/py"),
+                ("COMPTOIR_TEST_DATABASE_URL", "postgres://x"),
+                ("COMPTOIR_BENCH_PG_ADMIN", "postgres://x"),
                 ("HOME", "/"),
             ],
             Overrides::default(),

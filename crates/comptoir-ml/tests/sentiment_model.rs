@@ -1,7 +1,7 @@
 //! Must-show 2: the sentiment head over e5 embeddings on the held-out split of the review
 //! corpus, with the real default model (pulled like the other model tests), and the lexicon
 //! fallback measured on the same sentences. Target: 85 % per language. English reaches it
-//! (89.4 %); French does not yet (81.6 %): its floor here is the measured figure rounded
+//! (91.2 %); French does not yet (84.7 %): its floor here is the measured figure rounded
 //! down, so that a regression fails, and README states the gap.
 
 mod common;
@@ -40,7 +40,7 @@ async fn held_out_accuracy_of_the_model_and_the_lexicon() {
     let model = Report::new(test.iter().zip(out.iter().map(|s| s.label)));
     let lexicon = Report::new(test.iter().map(|e| (e, lexicon_sentiment(&e.text).label)));
     eprintln!("model, held-out split:\n{model}\nlexicon, held-out split:\n{lexicon}");
-    for (lang, floor) in [(Lang::Fr, 0.80), (Lang::En, 0.85)] {
+    for (lang, floor) in [(Lang::Fr, 0.84), (Lang::En, 0.85)] {
         let acc = model.accuracy(Some(lang));
         assert!(acc >= floor, "{lang:?}: model accuracy {acc:.3} < {floor}");
         assert!(

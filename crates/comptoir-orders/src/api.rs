@@ -20,6 +20,7 @@ use crate::intake;
 use crate::jobs::Pipeline;
 use crate::model::*;
 use crate::queries::{self, OrderFilter};
+use crate::scope::OrderScope;
 use crate::state::Status;
 use crate::transitions;
 
@@ -83,13 +84,14 @@ async fn list_orders(
     ApiQuery(filter): ApiQuery<OrderFilter>,
 ) -> AppResult<Json<OrderPage>> {
     let org = caller.org_id;
-    let compute = || queries::list_orders(&state.db, org, &filter);
+    let scope = OrderScope::of(&state.db, &caller).await?;
+    let compute = || queries::list_orders(&state.db, org, &scope, &filter);
     let page = match state
         .ext::<Pipeline>()
         .and_then(|p| p.cache(&state).cloned())
     {
         Some(cache) => {
-            let key = format!("{}:list:{}", org.0, filter.key());
+            let key = format!("{}:list:{}:{}", org.0, scope.key(), filter.key());
             let tag = format!("orders-list:{}", org.0);
             cache.get_or_compute(&key, &[&tag], compute).await?
         }
@@ -106,7 +108,10 @@ async fn order_counts(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<BTreeMap<String, i64>>> {
-    Ok(Json(queries::counts(&state.db, caller.org_id).await?))
+    let scope = OrderScope::of(&state.db, &caller).await?;
+    Ok(Json(
+        queries::counts(&state.db, caller.org_id, &scope).await?,
+    ))
 }
 
 /// One order with its lines, reservation, state history and events.
@@ -123,17 +128,20 @@ async fn get_order(
 
 async fn read_order(state: &AppState, caller: &Caller, id: OrderId) -> AppResult<OrderView> {
     let org = caller.org_id;
+    let scope = OrderScope::of(&state.db, caller).await?;
     let compute = || queries::get_order(&state.db, org, id);
-    match state
+    // The cache holds the whole order; the scope is checked on every read.
+    let view = match state
         .ext::<Pipeline>()
         .and_then(|p| p.cache(state).cloned())
     {
         Some(cache) => {
             let key = format!("{}:order:{}", org.0, id.0);
-            cache.get_or_compute(&key, &[], compute).await
+            cache.get_or_compute(&key, &[], compute).await?
         }
-        None => compute().await,
-    }
+        None => compute().await?,
+    };
+    queries::within(view, &scope)
 }
 
 /// The optional `{reason}` body of a transition (an empty body is fine).

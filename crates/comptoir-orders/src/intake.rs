@@ -8,9 +8,7 @@ use comptoir_kernel::ids::OrgId;
 use comptoir_kernel::jobs::{self, EnqueueOptions, TaskId};
 use comptoir_kernel::tenancy::scoped;
 use comptoir_kernel::{AppError, AppResult, ErrorCode};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
 use serde_json::json;
 
 use crate::entities::{history, lines, orders};
@@ -86,7 +84,7 @@ pub async fn create_order(
     let id = OrderId::new();
     let actor = Actor::of(caller);
     let at = now();
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let task = jobs::enqueue(
         &txn,
         Some(org),

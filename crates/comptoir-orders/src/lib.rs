@@ -16,6 +16,7 @@ pub mod model;
 pub mod outbox;
 pub mod pipeline;
 pub mod queries;
+pub mod scope;
 pub mod state;
 mod store;
 pub mod transitions;

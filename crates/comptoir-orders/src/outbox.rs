@@ -10,10 +10,7 @@
 use comptoir_kernel::AppResult;
 use comptoir_kernel::AppState;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::outbox;
 use crate::store::now;
@@ -30,7 +27,7 @@ pub async fn drain(state: &AppState, limit: u64) -> AppResult<u64> {
     if pending.is_empty() {
         return Ok(0);
     }
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let mut published = 0;
     for event in pending {
         let claimed = outbox::Entity::update_many()

@@ -62,7 +62,7 @@ pub async fn process_batch(
     items: &[(OrgId, OrderId)],
     shortage: Shortage,
 ) -> Vec<Result<Status, JobError>> {
-    let txn = match db.begin().await {
+    let txn = match comptoir_kernel::db::begin_write(db).await {
         Ok(t) => t,
         Err(e) => return items.iter().map(|_| Err(db_err(&e))).collect(),
     };
@@ -375,7 +375,7 @@ pub async fn mark_failed(
     id: OrderId,
     reason: &str,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let mut c = Changes::new(org, id.0, Status::Received);
     c.to(Status::Failed, Some(reason.chars().take(500).collect()))?;
     match c.write(&txn, &Actor::WORKER).await {

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::entities::{history, lines, orders, outbox};
 use crate::model::*;
+use crate::scope::OrderScope;
 use crate::state::Status;
 use crate::store::{history_view, shipping_view, summary};
 
@@ -73,6 +74,7 @@ fn like_escape(s: &str) -> String {
 pub async fn list_orders(
     db: &impl ConnectionTrait,
     org: OrgId,
+    scope: &OrderScope,
     f: &OrderFilter,
 ) -> AppResult<OrderPage> {
     use orders::Column as C;
@@ -81,7 +83,7 @@ pub async fn list_orders(
         Some(l) if (1..=200).contains(&l) => l,
         Some(_) => return Err(AppError::invalid_parameter("limit", "between 1 and 200")),
     };
-    let mut q = scoped::<orders::Entity>(org);
+    let mut q = in_scope(org, scope);
     if let Some(s) = f.status.as_deref() {
         let list = statuses(s)?;
         if !list.is_empty() {
@@ -144,9 +146,22 @@ pub async fn list_orders(
     Ok(OrderPage { items, next_cursor })
 }
 
-/// How many orders the organization has in each status (every status listed).
-pub async fn counts(db: &impl ConnectionTrait, org: OrgId) -> AppResult<BTreeMap<String, i64>> {
-    let rows: Vec<(String, i64)> = scoped::<orders::Entity>(org)
+/// The organization's orders within `scope`.
+fn in_scope(org: OrgId, scope: &OrderScope) -> sea_orm::Select<orders::Entity> {
+    let q = scoped::<orders::Entity>(org);
+    match scope.locations() {
+        None => q,
+        Some(ids) => q.filter(orders::Column::LocationId.is_in(ids.iter().copied())),
+    }
+}
+
+/// How many orders within `scope` are in each status (every status listed).
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    scope: &OrderScope,
+) -> AppResult<BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = in_scope(org, scope)
         .select_only()
         .column(orders::Column::Status)
         .column_as(orders::Column::Id.count(), "n")
@@ -164,7 +179,16 @@ pub async fn counts(db: &impl ConnectionTrait, org: OrgId) -> AppResult<BTreeMap
     Ok(all)
 }
 
-/// One order of the organization, in full.
+/// `view` if the scope admits it; 404 otherwise, like another tenant's order.
+pub fn within(view: OrderView, scope: &OrderScope) -> AppResult<OrderView> {
+    if scope.admits(view.location_id) {
+        Ok(view)
+    } else {
+        Err(AppError::not_found("order"))
+    }
+}
+
+/// One order of the organization, in full (whatever the caller's scope: see [`within`]).
 pub async fn get_order(db: &impl ConnectionTrait, org: OrgId, id: OrderId) -> AppResult<OrderView> {
     let order = find_in_org::<orders::Entity>(db, org, id.0)
         .await

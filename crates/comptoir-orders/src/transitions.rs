@@ -9,10 +9,11 @@ use comptoir_kernel::auth::{Caller, Permission};
 use comptoir_kernel::tenancy::find_in_org;
 use comptoir_kernel::{AppError, AppResult};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::entities::orders;
 use crate::model::OrderId;
+use crate::scope::OrderScope;
 use crate::state::{Status, transition};
 use crate::store::{Actor, Changes, now, status_of};
 
@@ -27,7 +28,8 @@ pub async fn change(
 ) -> AppResult<Status> {
     let org = caller.org_id;
     let reason = comptoir_catalog::model::optional_text("reason", reason.as_deref(), 500)?;
-    let txn = db.begin().await?;
+    let scope = OrderScope::of(db, caller).await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     // Write first: the row lock (PostgreSQL) and SQLite's write lock, before reading.
     let touched = orders::Entity::update_many()
         .col_expr(orders::Column::UpdatedAt, Expr::value(now()))
@@ -44,6 +46,10 @@ pub async fn change(
         return Err(e);
     }
     let order = find_in_org::<orders::Entity>(&txn, org, id.0).await?;
+    if !scope.admits(order.location_id) {
+        txn.rollback().await?;
+        return Err(AppError::not_found("order"));
+    }
     let from = status_of(&order)?;
     if let Err(e) = transition(from, to) {
         txn.rollback().await?;

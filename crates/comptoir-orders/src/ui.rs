@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use crate::model::OrderId;
 use crate::queries::{self, OrderFilter};
+use crate::scope::OrderScope;
 use crate::state::{Status, transition};
 use crate::transitions;
 
@@ -75,7 +76,8 @@ async fn list(
         cursor: get("cursor"),
         ..Default::default()
     };
-    let (result, error) = match queries::list_orders(&state.db, org, &filter).await {
+    let scope = OrderScope::of(&state.db, &session.caller).await?;
+    let (result, error) = match queries::list_orders(&state.db, org, &scope, &filter).await {
         Ok(p) => (p, None),
         Err(e) if e.code.status().is_client_error() => (
             crate::model::OrderPage {
@@ -86,7 +88,7 @@ async fn list(
         ),
         Err(e) => return Err(e.into()),
     };
-    let counts = queries::counts(&state.db, org).await?;
+    let counts = queries::counts(&state.db, org, &scope).await?;
     let ctx = context! {
         page => ser(&result), error, counts => ser(&counts),
         status => filter.status, q => filter.q,
@@ -109,7 +111,11 @@ async fn show(
     ApiPath(id): ApiPath<OrderId>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, UiError> {
-    let order = queries::get_order(&state.db, session.caller.org_id, id).await?;
+    let scope = OrderScope::of(&state.db, &session.caller).await?;
+    let order = queries::within(
+        queries::get_order(&state.db, session.caller.org_id, id).await?,
+        &scope,
+    )?;
     let can_write = session.caller.role.can(Permission::Write);
     let actions: Vec<&str> = ACTIONS
         .iter()

@@ -20,8 +20,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::dashboard::{self, CsvPart, Dashboard, DashboardQuery};
+use crate::forecast::api as fc;
 use crate::import::{self, SalesImport, SalesImportOptions};
 use crate::model::*;
+use crate::scenarios::api as sc;
 use crate::{rollup, setup};
 
 /// The retail API routes.
@@ -44,6 +46,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_dashboard_csv))
         .routes(routes!(rebuild_rollups))
         .routes(routes!(run_whatif))
+        // Saved, versioned scenarios and the forecast baseline.
+        .routes(routes!(sc::list_scenarios, sc::create_scenario))
+        .routes(routes!(sc::compare_scenarios))
+        .routes(routes!(
+            sc::get_scenario,
+            sc::update_scenario,
+            sc::delete_scenario
+        ))
+        .routes(routes!(sc::run_scenario))
+        .routes(routes!(fc::get_forecast))
+        .routes(routes!(fc::get_backtest))
+        // Monthly consolidation reports and their schedules (`crate::reports`).
+        .merge(crate::reports::api::router())
 }
 
 // ---- regions and stores ------------------------------------------------------------

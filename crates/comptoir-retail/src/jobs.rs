@@ -7,7 +7,7 @@ use comptoir_kernel::auth::{AuthVia, Caller};
 use comptoir_kernel::ids::UserId;
 use comptoir_kernel::jobs::{self, EnqueueOptions, Job, JobContext, JobError, JobRegistry, TaskId};
 use comptoir_kernel::tenancy::find_in_org;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -50,6 +50,12 @@ impl Job for SalesImportJob {
 /// The retail job kinds.
 pub fn register(registry: &mut JobRegistry) {
     registry.register::<SalesImportJob>();
+    registry
+        .register::<crate::reports::jobs::ReportJob>()
+        .every(
+            std::time::Duration::from_secs(3600),
+            &crate::reports::jobs::ScheduleSweep::default(),
+        );
 }
 
 /// Stores an upload and queues its processing in one transaction.
@@ -59,7 +65,7 @@ pub async fn queue_import(
     options: SalesImportOptions,
     content: Vec<u8>,
 ) -> AppResult<(SalesImportId, TaskId)> {
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let id = import::start_import(&txn, caller, options, content).await?;
     let options = EnqueueOptions {
         unique_key: Some(format!("retail.import:{id}")),

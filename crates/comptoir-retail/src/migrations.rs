@@ -8,7 +8,11 @@ use sea_orm_migration::schema::*;
 
 /// The retail migrations, in order (after the catalog's).
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(M0001Retail)]
+    vec![
+        Box::new(M0001Retail),
+        Box::new(M0002RetailScenarios),
+        Box::new(MRetailReports),
+    ]
 }
 
 struct M0001Retail;
@@ -286,6 +290,195 @@ impl MigrationTrait for M0001Retail {
                 "retail_monthly",
                 &["org_id", "category_id", "month"],
                 false,
+            ),
+        ];
+        for idx in indexes {
+            m.create_index(idx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Saved what-if scenarios and their immutable versions.
+struct M0002RetailScenarios;
+
+impl MigrationName for M0002RetailScenarios {
+    fn name(&self) -> &str {
+        "m20261121_210001_retail_scenarios"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002RetailScenarios {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            tenant_table("retail_scenarios")
+                .col(uuid(a("owner_id")))
+                .col(uuid_null(a("scope_region_id")))
+                .col(uuid_null(a("scope_store_id")))
+                .col(integer(a("latest_version")))
+                .col(timestamp_with_time_zone(a("created_at")))
+                .col(timestamp_with_time_zone(a("updated_at")))
+                .col(timestamp_with_time_zone_null(a("archived_at")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            tenant_table("retail_scenario_versions")
+                .col(uuid(a("scenario_id")))
+                .col(integer(a("version")))
+                .col(string(a("name")))
+                .col(text(a("description")))
+                .col(string(a("from_month")))
+                .col(integer(a("horizon")))
+                .col(string(a("baseline")))
+                .col(json(a("levers")))
+                .col(uuid(a("created_by")))
+                .col(timestamp_with_time_zone(a("created_at")))
+                .foreign_key(&mut fk(
+                    "retail_scenario_versions",
+                    "scenario_id",
+                    "retail_scenarios",
+                    true,
+                ))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_retail_scenarios_org",
+            "retail_scenarios",
+            &["org_id", "updated_at"],
+            false,
+        ))
+        .await?;
+        // Two concurrent updates from the same version cannot both become version n + 1.
+        m.create_index(index(
+            "ux_retail_scenario_versions_version",
+            "retail_scenario_versions",
+            &["scenario_id", "version"],
+            true,
+        ))
+        .await
+    }
+}
+
+/// Monthly consolidation reports (their files as blobs, like the imports' uploads), the
+/// schedules that produce them, and the record of each scheduled hand-off to the mailer.
+struct MRetailReports;
+
+impl MigrationName for MRetailReports {
+    fn name(&self) -> &str {
+        "m20261121_210001_retail_reports"
+    }
+}
+
+fn fk_set_null(from: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
+    let mut f = fk(from, col, to, false);
+    f.on_delete(ForeignKeyAction::SetNull);
+    f
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for MRetailReports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let tables = [
+            tenant_table("retail_report_schedules")
+                .col(integer(a("day_of_month")))
+                .col(json(a("recipients")))
+                .col(uuid_null(a("region_id")))
+                .col(uuid_null(a("store_id")))
+                .col(uuid_null(a("created_by")))
+                .col(timestamp_with_time_zone(a("created_at")))
+                .to_owned(),
+            tenant_table("retail_reports")
+                .col(date(a("month")))
+                .col(uuid_null(a("region_id")))
+                .col(uuid_null(a("store_id")))
+                .col(string(a("label")))
+                .col(string(a("status")))
+                .col(text_null(a("error")))
+                .col(uuid_null(a("schedule_id")))
+                .col(uuid_null(a("task_id")))
+                .col(uuid_null(a("created_by")))
+                .col(timestamp_with_time_zone(a("created_at")))
+                .col(timestamp_with_time_zone_null(a("finished_at")))
+                .foreign_key(&mut fk_set_null(
+                    "retail_reports",
+                    "schedule_id",
+                    "retail_report_schedules",
+                ))
+                .to_owned(),
+            tenant_table("retail_report_files")
+                .col(uuid(a("report_id")))
+                .col(string(a("format")))
+                .col(blob(a("content")))
+                .col(timestamp_with_time_zone(a("created_at")))
+                .foreign_key(&mut fk(
+                    "retail_report_files",
+                    "report_id",
+                    "retail_reports",
+                    true,
+                ))
+                .to_owned(),
+            tenant_table("retail_report_deliveries")
+                .col(uuid_null(a("schedule_id")))
+                .col(uuid(a("report_id")))
+                .col(date(a("month")))
+                .col(json(a("recipients")))
+                .col(string(a("subject")))
+                .col(string(a("status")))
+                .col(string(a("mailer")))
+                .col(text_null(a("error")))
+                .col(timestamp_with_time_zone(a("created_at")))
+                .col(timestamp_with_time_zone_null(a("sent_at")))
+                .foreign_key(&mut fk_set_null(
+                    "retail_report_deliveries",
+                    "schedule_id",
+                    "retail_report_schedules",
+                ))
+                .foreign_key(&mut fk(
+                    "retail_report_deliveries",
+                    "report_id",
+                    "retail_reports",
+                    true,
+                ))
+                .to_owned(),
+        ];
+        for table in tables {
+            m.create_table(table).await?;
+        }
+        let indexes = [
+            index(
+                "ix_retail_reports_created",
+                "retail_reports",
+                &["org_id", "created_at"],
+                false,
+            ),
+            // One report per schedule and month: the sweep's idempotency (NULLs, i.e.
+            // reports asked for through the API, never collide).
+            index(
+                "ux_retail_reports_schedule_month",
+                "retail_reports",
+                &["schedule_id", "month"],
+                true,
+            ),
+            index(
+                "ux_retail_report_files_format",
+                "retail_report_files",
+                &["report_id", "format"],
+                true,
+            ),
+            index(
+                "ix_retail_report_schedules_org",
+                "retail_report_schedules",
+                &["org_id", "created_at"],
+                false,
+            ),
+            index(
+                "ux_retail_report_deliveries_schedule_month",
+                "retail_report_deliveries",
+                &["schedule_id", "month"],
+                true,
             ),
         ];
         for idx in indexes {

@@ -13,7 +13,7 @@ use comptoir_kernel::ids::OrgId;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -256,7 +256,7 @@ pub async fn product_categories(
 /// Recomputes every rollup of the organization from the sale lines, in one transaction.
 /// Returns the number of receipts read.
 pub async fn rebuild(db: &DatabaseConnection, org: OrgId) -> AppResult<u64> {
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     daily::Entity::delete_many()
         .filter(daily::Column::OrgId.eq(org.0))
         .exec(&txn)

@@ -52,7 +52,7 @@ async fn queue_bench(engine: &str, db_url: Option<String>) -> Vec<String> {
             sleep_ms: 0,
             fail: false,
         };
-        let txn = state.db.begin().await.unwrap();
+        let txn = comptoir_kernel::db::begin_write(&state.db).await.unwrap();
         jobs::enqueue(&txn, None, &job, EnqueueOptions::default())
             .await
             .unwrap();

@@ -68,6 +68,7 @@ pub fn pages() -> Router<AppState> {
         .merge(comptoir_catalog::pages())
         .merge(comptoir_reco::pages())
         .merge(comptoir_orders::pages())
+        .merge(comptoir_retail::pages())
 }
 
 /// Opens the database and brings its schema up to date.

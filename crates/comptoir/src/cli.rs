@@ -100,7 +100,8 @@ enum Command {
         #[command(subcommand)]
         command: RecoCommand,
     },
-    /// Load a demo catalog (products, categories, locations, stock) into an organization.
+    /// Load a demo catalog (products, categories, locations, stock) and a demo retail chain
+    /// (3 regions, 12 stores with targets, two years of daily sales) into an organization.
     Demo {
         /// The organization's slug.
         #[arg(long)]
@@ -390,8 +391,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let org = tenancy::find_org_by_slug(&db, &org)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no organization with slug {org}"))?;
-            let summary =
-                comptoir_catalog::demo::load(&db, comptoir_kernel::ids::OrgId(org.id)).await?;
+            let org_id = comptoir_kernel::ids::OrgId(org.id);
+            let summary = comptoir_catalog::demo::load(&db, org_id).await?;
             println!(
                 "loaded the demo catalog into {}: {} products, {} categories, {} brands, {} product types, {} locations, {} stock levels",
                 org.slug,
@@ -401,6 +402,26 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 summary.product_types,
                 summary.locations,
                 summary.stock_levels
+            );
+            let started = std::time::Instant::now();
+            let chain = comptoir_retail::demo::load_chain(
+                &db,
+                org_id,
+                chrono::Utc::now().date_naive(),
+                comptoir_retail::demo::ChainOptions::default(),
+            )
+            .await?;
+            println!(
+                "loaded the demo retail chain: {} regions, {} stores, {} monthly targets, {} receipts ({} returns), {} sale lines from {} to {} in {:.1} s",
+                chain.regions,
+                chain.stores,
+                chain.targets,
+                chain.receipts,
+                chain.returns,
+                chain.lines,
+                chain.first_day,
+                chain.last_day,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }
@@ -477,9 +498,8 @@ async fn jobs_command(
             fail,
             max_attempts,
         } => {
-            use sea_orm::TransactionTrait;
             // One transaction: the batch appears at once, as an import would enqueue it.
-            let txn = db.begin().await?;
+            let txn = comptoir_kernel::db::begin_write(db).await?;
             for n in 0..count {
                 let job = SelfTest {
                     key: format!("{prefix}-{n}"),

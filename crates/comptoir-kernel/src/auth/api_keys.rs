@@ -116,7 +116,7 @@ pub async fn create(
     let key = format!("{API_KEY_PREFIX}{}", random_token(32));
     // A key with the creator's own role keeps their region/store scope; other roles don't.
     let keep_scope = role == caller.role;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = api_keys::ActiveModel {
         id: Set(ApiKeyId::new().0),
         org_id: Set(caller.org_id.0),
@@ -184,7 +184,7 @@ pub async fn revoke(
     caller: &Caller,
     id: ApiKeyId,
 ) -> AppResult<ApiKeyView> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = find_in_org::<api_keys::Entity>(&txn, caller.org_id, id.0).await?;
     if row.user_id != caller.user_id.0 && !caller.role.can(Permission::ManageAllApiKeys) {
         return Err(AppError::not_found("api key"));

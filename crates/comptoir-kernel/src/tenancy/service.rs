@@ -125,7 +125,7 @@ pub async fn add_member(
         }
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = match users::Entity::find()
         .filter(users::Column::Email.eq(new.email.as_str()))
         .one(&txn)
@@ -252,7 +252,7 @@ pub async fn update_member(
     change: MemberChange,
 ) -> AppResult<MemberView> {
     actor.require(Permission::ManageMembers)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = find_in_org::<memberships::Entity>(&txn, actor.org_id, id.0).await?;
     let old_role = Role::parse(&current.role).unwrap_or(Role::Analyst);
     let new_role = change.role.unwrap_or(old_role);
@@ -303,7 +303,7 @@ pub async fn remove_member(
     id: MembershipId,
 ) -> AppResult<()> {
     actor.require(Permission::ManageMembers)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = find_in_org::<memberships::Entity>(&txn, actor.org_id, id.0).await?;
     let role = Role::parse(&current.role).unwrap_or(Role::Analyst);
     if !actor.role.can_grant(role) {

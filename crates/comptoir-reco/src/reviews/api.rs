@@ -13,7 +13,6 @@ use comptoir_kernel::error::ErrorBody;
 use comptoir_kernel::http::{ApiJson, ApiPath, ApiQuery};
 use comptoir_kernel::jobs::TaskId;
 use comptoir_kernel::{AppResult, AppState};
-use sea_orm::TransactionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -50,7 +49,7 @@ async fn create_review(
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> AppResult<(StatusCode, Json<Review>)> {
     // The review and its scoring job commit together.
-    let txn = state.db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(&state.db).await?;
     let review = service::create_review(&txn, &caller, input).await?;
     txn.commit().await?;
     Ok((StatusCode::CREATED, Json(review)))

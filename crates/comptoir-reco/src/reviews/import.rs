@@ -19,7 +19,7 @@ use comptoir_kernel::tenancy::{find_in_org, scoped};
 use comptoir_kernel::{AppError, AppResult};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -59,7 +59,7 @@ pub async fn queue_import(
     if content.contains('\0') {
         return Err(AppError::field("body", "the file contains NUL bytes"));
     }
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let row = review_imports::ActiveModel {
         id: Set(ReviewImportId::new().0),
         org_id: Set(caller.org_id.0),
@@ -162,8 +162,13 @@ pub fn check(content: &str, skus: &HashMap<String, ProductId>) -> Result<Checked
         }
     }
     let mut out = Checked::default();
-    for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
+    let mut lines = comptoir_catalog::csv_lines::Lines::new(content.as_bytes());
+    for record in reader.records() {
+        // The file's own line (blank lines and quoted line breaks included).
+        let line = lines.line_of(match &record {
+            Ok(r) => r.position(),
+            Err(e) => e.position(),
+        });
         out.total += 1;
         if out.total > MAX_ROWS {
             return Err(format!("the file has more than {MAX_ROWS} rows"));
@@ -273,7 +278,7 @@ pub async fn run_import(
         .map(|(s, i)| (s, ProductId(i)))
         .collect();
     let checked = check(&row.content, &skus);
-    let txn = db.begin().await?;
+    let txn = comptoir_kernel::db::begin_write(db).await?;
     let mut active = row.into_active_model();
     match checked {
         Ok(c) => {
@@ -340,6 +345,26 @@ mod tests {
                 (7, "helpful_votes")
             ]
         );
+    }
+
+    #[test]
+    fn lines_are_the_files_own_despite_blank_lines_and_quoted_breaks() {
+        let p = ProductId::new();
+        let skus = HashMap::from([("SKU-1".to_owned(), p)]);
+        let csv = "sku,rating,comment\n\
+                   \n\
+                   SKU-1,5,\"Two\nlines\"\n\
+                   \n\
+                   SKU-1,0,Out of range\n";
+        let c = check(csv, &skus).unwrap();
+        assert_eq!(c.accepted.len(), 1);
+        assert_eq!(c.accepted[0].comment, "Two\nlines");
+        let got: Vec<(u64, &str)> = c
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.field.as_str()))
+            .collect();
+        assert_eq!(got, [(6, "rating")], "line 6 of the file, not row 2");
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn rows(w: &mut csv::Writer<Vec<u8>>, rows: &[Row]) -> csv::Result<()> {
 }
 
 /// A cell safe to open in a spreadsheet (no formula injection).
-fn comptoir_catalog_defuse(cell: &str) -> String {
+pub(crate) fn comptoir_catalog_defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

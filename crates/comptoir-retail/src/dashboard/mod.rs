@@ -26,6 +26,7 @@ use crate::entities::{daily, monthly, store_daily, targets};
 use crate::model::from_e4;
 use crate::rollup::{Measures, month_of};
 use crate::scope::{StoreRow, visible_regions, visible_stores};
+pub(crate) use csv_export::comptoir_catalog_defuse as defuse_cell;
 pub use csv_export::{CsvPart, to_csv};
 use period::Period;
 
@@ -356,7 +357,7 @@ fn row(id: Uuid, code: &str, label: &str, m: &Measures, target: Option<i64>) -> 
 }
 
 /// Categories of the organization: id → (code, name), and children by parent.
-async fn category_tree(
+pub(crate) async fn category_tree(
     db: &impl ConnectionTrait,
     caller: &Caller,
 ) -> AppResult<(HashMap<Uuid, (String, String)>, HashMap<Uuid, Vec<Uuid>>)> {
@@ -372,7 +373,7 @@ async fn category_tree(
     Ok((names, children))
 }
 
-fn subtree(root: Uuid, children: &HashMap<Uuid, Vec<Uuid>>) -> Vec<Uuid> {
+pub(crate) fn subtree(root: Uuid, children: &HashMap<Uuid, Vec<Uuid>>) -> Vec<Uuid> {
     let mut out = vec![root];
     let mut seen = HashSet::from([root]);
     let mut i = 0;

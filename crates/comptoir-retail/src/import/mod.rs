@@ -24,7 +24,6 @@ use comptoir_kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -372,7 +371,7 @@ pub async fn run_import(
         receipts: 0,
     };
     {
-        let txn = db.begin().await?;
+        let txn = comptoir_kernel::db::begin_write(db).await?;
         for batch in rejected_rows.chunks(500) {
             import_rows::Entity::insert_many(batch.to_vec())
                 .exec_without_returning(&txn)
@@ -455,7 +454,7 @@ async fn write_receipts(
     mut counters: Counters,
 ) -> AppResult<Counters> {
     let single = match policy {
-        Policy::AllOrNothing => Some(db.begin().await?),
+        Policy::AllOrNothing => Some(comptoir_kernel::db::begin_write(db).await?),
         Policy::AcceptValid => None,
     };
     for chunk in chunks(receipts) {
@@ -465,12 +464,12 @@ async fn write_receipts(
         counters.receipts += chunk.len() as i64;
         match &single {
             Some(txn) => {
-                write_chunk(txn, org, id, chunk, categories).await?;
+                write_chunk(txn, org, Some(id), chunk, categories).await?;
                 set_counters(txn, id, counters).await?;
             }
             None => {
-                let txn = db.begin().await?;
-                write_chunk(&txn, org, id, chunk, categories).await?;
+                let txn = comptoir_kernel::db::begin_write(db).await?;
+                write_chunk(&txn, org, Some(id), chunk, categories).await?;
                 set_counters(&txn, id, counters).await?;
                 txn.commit().await?;
             }
@@ -523,10 +522,24 @@ async fn customer_ids(
         .collect())
 }
 
+/// Writes receipts made elsewhere (the demo chain) through the import's write path: sales,
+/// lines and rollup deltas in one transaction; a receipt number already stored is replaced.
+pub async fn write_generated(
+    db: &DatabaseConnection,
+    org: OrgId,
+    receipts: &[Receipt],
+    categories: &HashMap<Uuid, Uuid>,
+) -> AppResult<()> {
+    let txn = comptoir_kernel::db::begin_write(db).await?;
+    write_chunk(&txn, org, None, receipts, categories).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn write_chunk(
     db: &impl ConnectionTrait,
     org: OrgId,
-    import: SalesImportId,
+    import: Option<SalesImportId>,
     chunk: &[Receipt],
     categories: &HashMap<Uuid, Uuid>,
 ) -> AppResult<()> {
@@ -576,7 +589,7 @@ async fn write_chunk(
             day: Set(day),
             total_excl_e4: Set(r.total_excl_e4),
             total_incl_e4: Set(r.total_incl_e4),
-            import_id: Set(Some(import.0)),
+            import_id: Set(import.map(|i| i.0)),
             updated_at: Set(now),
         });
         let facts: Vec<LineFacts> = r

@@ -84,12 +84,13 @@ fn read_csv(bytes: &[u8], max_rows: usize) -> Result<Table, String> {
         headers,
         ..Table::default()
     };
+    let mut lines = comptoir_catalog::csv_lines::Lines::new(text.as_bytes());
     for record in reader.records() {
         let record = record.map_err(|e| format!("not valid CSV: {e}"))?;
         if table.rows.len() >= max_rows {
             return Err(format!("more than {max_rows} rows"));
         }
-        let line = record.position().map_or(0, |p| p.line() as i64);
+        let line = lines.line_of(record.position()) as i64;
         table.rows.push(record.iter().map(str::to_owned).collect());
         table.lines.push(line);
     }

@@ -123,7 +123,7 @@ fn money(column: &'static str, raw: &str, allow_negative: bool) -> Result<i64, B
 }
 
 /// `excl × rate` rounded half away from zero, rate in percent e4 (20 % = 200,000).
-fn vat_of(excl_e4: i64, vat_e4: i64) -> i64 {
+pub fn vat_of(excl_e4: i64, vat_e4: i64) -> i64 {
     let p = i128::from(excl_e4) * i128::from(vat_e4);
     let q = p / 1_000_000;
     let r = p % 1_000_000;

@@ -1,25 +1,28 @@
 //! The what-if simulator: a scenario's levers applied to a baseline (last year's same
-//! months, from the monthly store × category rollup) over a horizon, within the caller's
-//! visible stores. Formulas: [`formula`].
+//! months, from the monthly store × category rollup, or the forecast of each store ×
+//! category: [`baseline`]) over a horizon, within the caller's visible stores. Formulas:
+//! [`formula`].
 
+pub mod baseline;
 pub mod formula;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Months, NaiveDate};
+use comptoir_catalog::entities::categories;
 use comptoir_kernel::auth::Caller;
+use comptoir_kernel::tenancy::scoped;
 use comptoir_kernel::{AppError, AppResult};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::dashboard::period::parse_month;
-use crate::entities::monthly;
-use crate::scope::visible_stores;
-use formula::{Amounts, CellKey, Lever};
+use crate::scope::{visible_regions, visible_stores};
+use formula::{Amounts, CellKey, Lever, LeverScope};
 
 /// Longest horizon, in months.
 pub const MAX_HORIZON: u32 = 36;
@@ -34,6 +37,36 @@ pub struct WhatIfInput {
     pub months: u32,
     #[serde(default)]
     pub levers: Vec<Lever>,
+    /// `last_year` (default) or `forecast`.
+    #[serde(default)]
+    pub baseline: BaselineKind,
+}
+
+/// Where the baseline of a projection comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BaselineKind {
+    /// Last year's same months, from the monthly rollup.
+    #[default]
+    LastYear,
+    /// The forecast mean of each store × category ([`crate::forecast`]), with last
+    /// year's cost and unit ratios of the cell.
+    Forecast,
+}
+
+impl BaselineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineKind::LastYear => "last_year",
+            BaselineKind::Forecast => "forecast",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BaselineKind> {
+        [BaselineKind::LastYear, BaselineKind::Forecast]
+            .into_iter()
+            .find(|b| b.as_str() == s)
+    }
 }
 
 /// Baseline and projection of one store (or region, or the whole scope).
@@ -75,6 +108,7 @@ pub struct Sensitivity {
 pub struct Projection {
     pub from: String,
     pub months: u32,
+    pub baseline: BaselineKind,
     pub total: Outcome,
     pub regions: Vec<Outcome>,
     pub stores: Vec<Outcome>,
@@ -117,92 +151,172 @@ fn add(x: &mut Amounts, y: Amounts) {
     x.units += y.units;
 }
 
-/// Runs a scenario for the caller.
+/// At most this many levers in one what-if or scenario.
+pub const MAX_LEVERS: usize = 200;
+
+fn lever_number(lever: &Lever) -> Option<(&'static str, f64, f64, f64)> {
+    // (field, value, lowest allowed, highest allowed)
+    match lever {
+        // A price cut of 100 % would make the elasticity term infinite.
+        Lever::Price { pct, .. } => Some(("pct", *pct, -99.99, 1000.0)),
+        Lever::Volume { pct, .. } | Lever::Cost { pct, .. } | Lever::Target { pct, .. } => {
+            Some(("pct", *pct, -100.0, 1000.0))
+        }
+        Lever::Elasticity { value, .. } => Some(("value", *value, -100.0, 100.0)),
+        _ => None,
+    }
+}
+
+/// Checks a what-if's period and levers against the caller's part of the chain, before any
+/// work: finite numbers in range, valid months, and every lever's region, store and category
+/// existing and visible to the caller (422 naming the lever's field, e.g.
+/// `levers[2].scope.store_id`). Returns the first projected month. The stateless what-if
+/// and saved scenarios share it.
+pub async fn validate(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    from: &str,
+    months: u32,
+    levers: &[Lever],
+) -> AppResult<NaiveDate> {
+    let from =
+        parse_month("from", from).map_err(|_| AppError::field("from", "a month as YYYY-MM"))?;
+    if !(1..=MAX_HORIZON).contains(&months) {
+        return Err(AppError::field("months", format!("1 to {MAX_HORIZON}")));
+    }
+    if levers.len() > MAX_LEVERS {
+        return Err(AppError::field(
+            "levers",
+            format!("at most {MAX_LEVERS} levers"),
+        ));
+    }
+    let stores: HashSet<Uuid> = visible_stores(db, caller)
+        .await?
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let regions: HashSet<Uuid> = visible_regions(db, caller)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let categories: HashSet<Uuid> = scoped::<categories::Entity>(caller.org_id)
+        .all(db)
+        .await?
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    for (i, lever) in levers.iter().enumerate() {
+        let field = |f: &str| format!("levers[{i}].{f}");
+        if let Some((f, n, lo, hi)) = lever_number(lever)
+            && (!n.is_finite() || !(lo..=hi).contains(&n))
+        {
+            return Err(AppError::field(
+                field(f),
+                format!("a number from {lo} to {hi}"),
+            ));
+        }
+        let scope = match lever {
+            Lever::Price { scope, .. }
+            | Lever::Volume { scope, .. }
+            | Lever::Cost { scope, .. }
+            | Lever::Elasticity { scope, .. }
+            | Lever::Target { scope, .. } => Some(scope),
+            _ => None,
+        };
+        if let Some(LeverScope {
+            region_id,
+            store_id,
+            category_id,
+        }) = scope
+        {
+            if region_id.is_some_and(|r| !regions.contains(&r)) {
+                return Err(AppError::field(field("scope.region_id"), "no such region"));
+            }
+            if store_id.is_some_and(|s| !stores.contains(&s)) {
+                return Err(AppError::field(field("scope.store_id"), "no such store"));
+            }
+            if category_id.is_some_and(|c| !categories.contains(&c)) {
+                return Err(AppError::field(
+                    field("scope.category_id"),
+                    "no such category",
+                ));
+            }
+        }
+        let (store, month, name) = match lever {
+            Lever::CloseStore { store_id, from } => (Some((store_id, "store_id")), from, None),
+            Lever::OpenStore {
+                name,
+                like_store_id,
+                from,
+            } => (Some((like_store_id, "like_store_id")), from, Some(name)),
+            _ => continue,
+        };
+        if let Some((id, f)) = store
+            && !stores.contains(id)
+        {
+            return Err(AppError::field(field(f), "no such store"));
+        }
+        if parse_month("from", month).is_err() {
+            return Err(AppError::field(field("from"), "a month as YYYY-MM"));
+        }
+        if let Some(name) = name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            return Err(AppError::field(field("name"), "1 to 200 characters"));
+        }
+    }
+    Ok(from)
+}
+
+/// Runs a what-if for the caller, once its levers are checked ([`validate`]).
 pub async fn simulate(
     db: &impl ConnectionTrait,
     caller: &Caller,
     input: &WhatIfInput,
 ) -> AppResult<Projection> {
-    let from = parse_month("from", &input.from)
-        .map_err(|_| AppError::field("from", "a month as YYYY-MM"))?;
-    if !(1..=MAX_HORIZON).contains(&input.months) {
-        return Err(AppError::field("months", format!("1 to {MAX_HORIZON}")));
-    }
-    if input.levers.len() > 200 {
-        return Err(AppError::field("levers", "at most 200 levers"));
-    }
+    validate(db, caller, &input.from, input.months, &input.levers).await?;
+    project(db, caller, input).await
+}
+
+/// Projects levers checked beforehand, over the caller's stores: a saved scenario's, checked
+/// when it was saved, which a narrower caller runs too. A lever on a region or store outside
+/// the caller's part matches no cell of theirs (the caller of a run leaves out the closings
+/// and openings of stores they don't see).
+pub(crate) async fn project(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    input: &WhatIfInput,
+) -> AppResult<Projection> {
+    let from = parse_month("from", &input.from)?;
     let stores = visible_stores(db, caller).await?;
     let by_id: HashMap<Uuid, &crate::scope::StoreRow> = stores.iter().map(|s| (s.id, s)).collect();
-    // Check the levers before any work: finite numbers, visible stores, valid months.
     let mut closings: HashMap<Uuid, NaiveDate> = HashMap::new();
     let mut openings: Vec<(Uuid, String, Uuid, NaiveDate)> = Vec::new();
-    for (i, lever) in input.levers.iter().enumerate() {
-        let field = |f: &str| format!("levers[{i}].{f}");
-        let number = match lever {
-            Lever::Price { pct, .. }
-            | Lever::Volume { pct, .. }
-            | Lever::Cost { pct, .. }
-            | Lever::Target { pct, .. } => Some(*pct),
-            Lever::Elasticity { value, .. } => Some(*value),
-            _ => None,
-        };
-        if let Some(n) = number
-            && (!n.is_finite() || !(-100.0..=1000.0).contains(&n))
-        {
-            return Err(AppError::field(
-                field("pct"),
-                "a number between -100 and 1000",
-            ));
-        }
+    for lever in &input.levers {
         match lever {
             Lever::CloseStore { store_id, from } => {
-                if !by_id.contains_key(store_id) {
-                    return Err(AppError::not_found("store"));
-                }
-                let m = parse_month("from", from)
-                    .map_err(|_| AppError::field(field("from"), "a month as YYYY-MM"))?;
-                closings.insert(*store_id, m);
+                closings.insert(*store_id, parse_month("from", from)?);
             }
             Lever::OpenStore {
                 name,
                 like_store_id,
                 from,
             } => {
-                if !by_id.contains_key(like_store_id) {
-                    return Err(AppError::not_found("store"));
-                }
-                if name.trim().is_empty() || name.chars().count() > 200 {
-                    return Err(AppError::field(field("name"), "1 to 200 characters"));
-                }
-                let m = parse_month("from", from)
-                    .map_err(|_| AppError::field(field("from"), "a month as YYYY-MM"))?;
+                let m = parse_month("from", from)?;
                 openings.push((Uuid::now_v7(), name.trim().to_owned(), *like_store_id, m));
             }
             _ => {}
         }
     }
-    let last = from + Months::new(input.months - 1);
+    let last = from + Months::new(input.months.saturating_sub(1));
     let ids: Vec<Uuid> = stores.iter().map(|s| s.id).collect();
-    let rows = monthly::Entity::find()
-        .filter(monthly::Column::OrgId.eq(caller.org_id.0))
-        .filter(monthly::Column::StoreId.is_in(ids.clone()))
-        .filter(monthly::Column::Month.gte(from - Months::new(12)))
-        .filter(monthly::Column::Month.lte(last - Months::new(12)))
-        .all(db)
-        .await?;
     let targets = crate::dashboard::monthly_targets(db, caller, &ids).await?;
     // Baseline cells: (store, category, projected month).
-    let cells: Vec<(Uuid, Uuid, NaiveDate, Amounts)> = rows
-        .iter()
-        .map(|r| {
-            let a = Amounts {
-                revenue: r.revenue_excl_e4 as f64 / 10_000.0,
-                cost: r.cost_e4 as f64 / 10_000.0,
-                units: r.units as f64,
-            };
-            (r.store_id, r.category_id, r.month + Months::new(12), a)
-        })
-        .collect();
+    let cells = match input.baseline {
+        BaselineKind::LastYear => baseline::last_year(db, caller.org_id, &ids, from, last).await?,
+        BaselineKind::Forecast => baseline::forecast(db, caller.org_id, &ids, from, last).await?,
+    };
     let run = |levers: &[Lever]| -> BTreeMap<Uuid, Acc> {
         let mut per: BTreeMap<Uuid, Acc> = BTreeMap::new();
         for (store, category, month, base) in &cells {
@@ -297,6 +411,7 @@ pub async fn simulate(
     Ok(Projection {
         from: input.from.clone(),
         months: input.months,
+        baseline: input.baseline,
         total: outcome(Uuid::nil(), "TOTAL", "Scope", &total),
         regions: regions
             .into_iter()

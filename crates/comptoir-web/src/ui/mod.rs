@@ -122,9 +122,9 @@ pub const AREAS: &[Area] = &[
     Area {
         key: "retail",
         title: "Retail performance",
-        href: "/area/retail",
+        href: "/retail",
         blurb: "Multi-store dashboards, consolidation and what-if planning.",
-        ready: false,
+        ready: true,
     },
     Area {
         key: "reco",

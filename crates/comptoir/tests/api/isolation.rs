@@ -61,6 +61,7 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     }
     let b_catalog = crate::catalog::CatalogFixture::create(&app, &b_owner).await;
     let b_retail = crate::retail::Chain::create(&app, org_b).await;
+    let b_reports = crate::retail_reports::ReportFixtures::create(&app, &b_retail).await;
 
     // Path template → (org B's id, body to send with PATCH/PUT/POST).
     let mut fixtures: BTreeMap<&str, (String, Value)> = BTreeMap::from([
@@ -90,6 +91,8 @@ async fn org_a_gets_404_for_every_org_b_resource() {
         fixtures.insert(path, (b_order.clone(), json!({"reason": "org A was here"})));
     }
     fixtures.extend(b_retail.isolation_fixtures());
+    fixtures.extend(crate::retail_scenarios::isolation_fixtures(&app, &b_retail).await);
+    fixtures.extend(b_reports.isolation_fixtures());
 
     let (_, spec) = app.call(Method::GET, "/api/openapi.json", None, None).await;
     let mut checked = 0;
@@ -125,6 +128,7 @@ async fn org_a_gets_404_for_every_org_b_resource() {
     assert_eq!((s, m["role"].as_str()), (StatusCode::OK, Some("operator")));
     b_catalog.assert_untouched(&app, &b_owner).await;
     b_retail.assert_untouched(&app).await;
+    b_reports.assert_untouched(&app).await;
     // And org A's listings show nothing of org B.
     let (_, a_members) = app.get("/api/v1/members", &a_owner).await;
     assert!(!a_members.to_string().contains(&b_member_email));

@@ -44,15 +44,20 @@ async fn enqueue(
 
 /// Polls a task until its status is one of `want`.
 pub async fn wait_for(app: &TestApp, token: &str, id: TaskId, want: &[&str]) -> Value {
-    for _ in 0..400 {
+    // Generous: the suite runs the model tests beside this one on two cores.
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
         let (s, task) = app.get(&format!("/api/v1/tasks/{id}"), token).await;
         assert_eq!(s, StatusCode::OK, "{task}");
         if want.contains(&task["status"].as_str().unwrap()) {
             return task;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "task {id} never reached {want:?}: {task}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("task {id} never reached {want:?}");
 }
 
 #[tokio::test]

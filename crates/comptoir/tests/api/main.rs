@@ -33,5 +33,8 @@ mod reco_quality;
 mod recommendations;
 mod retail;
 mod retail_m5;
+mod retail_reports;
+mod retail_scenarios;
+mod retail_ui;
 mod reviews;
 mod ui;

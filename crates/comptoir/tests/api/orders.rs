@@ -609,6 +609,142 @@ async fn roles_and_organizations_are_respected() {
     assert_eq!(o["status"], "received");
 }
 
+/// Managers see the orders reserved at their stores: a regional manager their region's,
+/// a store manager their store's; anything else is 404, on reads and on transitions, in
+/// the API, the counts and the pages.
+#[tokio::test]
+async fn managers_see_the_orders_of_their_region_or_store_only() {
+    use crate::retail::scoped_member;
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Chain").await;
+    let token = app.token_for(org, Role::Admin).await;
+    let mut ids = std::collections::HashMap::new();
+    for (path, key, body) in [
+        (
+            "/api/v1/retail/regions",
+            "north",
+            json!({"code": "NORTH", "name": "North"}),
+        ),
+        (
+            "/api/v1/retail/regions",
+            "south",
+            json!({"code": "SOUTH", "name": "South"}),
+        ),
+    ] {
+        let (s, v) = app.post(path, &token, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.insert(key, v["id"].as_str().unwrap().to_owned());
+    }
+    for (key, region, code) in [("n1", "north", "N1"), ("s1", "south", "S1")] {
+        let (s, v) = app
+            .post(
+                "/api/v1/retail/stores",
+                &token,
+                json!({"region_id": ids[region], "code": code, "name": code}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.insert(key, v["id"].as_str().unwrap().to_owned());
+    }
+    // NORTHMUG only in N1's stock, SOUTHMUG only in S1's: each order is reserved there.
+    add_product(&app, &token, &ids["n1"], "NORTHMUG", 5).await;
+    add_product(&app, &token, &ids["s1"], "SOUTHMUG", 5).await;
+    let north_order = post_order(
+        &app,
+        &token,
+        order(json!([{"sku": "NORTHMUG", "quantity": 1}])),
+    )
+    .await;
+    let south_order = post_order(
+        &app,
+        &token,
+        order(json!([{"sku": "SOUTHMUG", "quantity": 1}])),
+    )
+    .await;
+    let unreserved = post_order(
+        &app,
+        &token,
+        order(json!([{"sku": "NOSUCH", "quantity": 1}])),
+    )
+    .await;
+    let _worker = app.start_worker();
+    for (id, location) in [(&north_order, &ids["n1"]), (&south_order, &ids["s1"])] {
+        let o = settled(&app, &token, id).await;
+        assert_eq!(o["status"], "confirmed", "{o}");
+        assert_eq!(o["location_id"], location.as_str(), "{o}");
+    }
+    assert_eq!(
+        settled(&app, &token, &unreserved).await["status"],
+        "rejected"
+    );
+
+    let (north_email, north) =
+        scoped_member(&app, org, Role::RegionalManager, Some(&ids["north"]), None).await;
+    let (_, s1_manager) =
+        scoped_member(&app, org, Role::StoreManager, None, Some(&ids["s1"])).await;
+    let listed = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (who, mine, theirs) in [
+        (&north, &north_order, &south_order),
+        (&s1_manager, &south_order, &north_order),
+    ] {
+        let (s, page) = app.get("/api/v1/orders", who).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert_eq!(listed(&page), vec![mine.clone()], "{page}");
+        let (_, counts) = app.get("/api/v1/orders/counts", who).await;
+        assert_eq!(counts["confirmed"], 1, "{counts}");
+        assert_eq!(
+            counts["rejected"], 0,
+            "unreserved orders are the organization's: {counts}"
+        );
+        let (s, o) = app.get(&format!("/api/v1/orders/{mine}"), who).await;
+        assert_eq!(s, StatusCode::OK, "{o}");
+        for path in [
+            format!("/api/v1/orders/{theirs}"),
+            format!("/api/v1/orders/{unreserved}"),
+        ] {
+            let (s, b) = app.get(&path, who).await;
+            assert_error(s, &b, 404, "not_found");
+        }
+        let (s, b) = act(&app, who, theirs, "cancel").await;
+        assert_error(s, &b, 404, "not_found");
+        let (_, o) = app.get(&format!("/api/v1/orders/{theirs}"), &token).await;
+        assert_eq!(o["status"], "confirmed", "untouched: {o}");
+    }
+    // The admin still sees everything (and the cached lists were not shared).
+    let (_, page) = app.get("/api/v1/orders", &token).await;
+    assert_eq!(listed(&page).len(), 3, "{page}");
+    // A manager may act on their own orders.
+    let (s, o) = act(&app, &north, &north_order, "cancel").await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert_eq!(o["status"], "cancelled");
+
+    // The pages apply the same scope.
+    let (b, r) = app.web_sign_in(&north_email, "/orders").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app.page(&b, "/orders").await;
+    assert!(
+        html.contains(&format!(r#"href="/orders/{north_order}""#)),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!(r#"href="/orders/{south_order}""#)),
+        "{html}"
+    );
+    let r = b
+        .get(app.url(&format!("/orders/{south_order}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn lists_filter_and_paginate_with_a_cursor() {
     let app = TestApp::spawn().await;

@@ -114,6 +114,17 @@ pub async fn scoped_token(
     region: Option<&str>,
     store: Option<&str>,
 ) -> String {
+    scoped_member(app, org, role, region, store).await.1
+}
+
+/// A member with a role and its region or store; returns its e-mail and a token.
+pub async fn scoped_member(
+    app: &TestApp,
+    org: OrgId,
+    role: Role,
+    region: Option<&str>,
+    store: Option<&str>,
+) -> (String, String) {
     let email = format!("{}-{}@example.com", role.as_str(), Uuid::new_v4().simple());
     let new = NewMember {
         email: Email::parse("email", &email).unwrap(),
@@ -126,10 +137,11 @@ pub async fn scoped_token(
     tenancy::add_member(&app.state.db, org, new, None)
         .await
         .unwrap();
-    app.login(&email, PASSWORD).await["access_token"]
+    let token = app.login(&email, PASSWORD).await["access_token"]
         .as_str()
         .unwrap()
-        .to_owned()
+        .to_owned();
+    (email, token)
 }
 
 /// A small chain: regions North (stores N1, N2) and South (S1), categories food and
@@ -994,7 +1006,7 @@ async fn one_percent_bad_rows_policies_and_reimport() {
 }
 
 /// Every non-zero rollup row, sorted.
-async fn rollup_snapshot(app: &TestApp, org: OrgId) -> Vec<String> {
+pub async fn rollup_snapshot(app: &TestApp, org: OrgId) -> Vec<String> {
     use comptoir_retail::entities::{daily, monthly, store_daily};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let db = &app.state.db;
@@ -1260,29 +1272,59 @@ async fn what_if_projects_from_last_year_within_the_callers_scope() {
             .iter()
             .any(|s| s["label"] == "Arras")
     );
-    // A regional manager projects their region only, and cannot name another's store.
+    // A regional manager projects their region only, and cannot name another's store: a
+    // lever naming it is refused like an unknown id, with the lever's field.
     let rm = scoped_token(&app, org, Role::RegionalManager, Some(&c.north), None).await;
     let (_, p) = run(rm.clone(), json!([])).await;
     assert_eq!(dec(&p["total"]["baseline_revenue"]), Decimal::new(18, 0));
-    let (s, b) = run(
-        rm.clone(),
-        json!([{"kind": "close_store", "store_id": c.s1, "from": "2026-03"}]),
-    )
-    .await;
-    assert_error(s, &b, 404, "not_found");
-    let (s, b) = run(
-        rm,
-        json!([{"kind": "open_store", "name": "X", "like_store_id": c.s1, "from": "2026-03"}]),
-    )
-    .await;
-    assert_error(s, &b, 404, "not_found");
-    for bad in [
-        json!([{"kind": "price", "pct": -500}]),
-        json!([{"kind": "warp"}]),
-        json!([{"kind": "close_store", "store_id": c.n1, "from": "soon"}]),
+    let south_region = c.south.clone();
+    for (levers, field) in [
+        (
+            json!([{"kind": "close_store", "store_id": c.s1, "from": "2026-03"}]),
+            "levers[0].store_id",
+        ),
+        (
+            json!([{"kind": "open_store", "name": "X", "like_store_id": c.s1, "from": "2026-03"}]),
+            "levers[0].like_store_id",
+        ),
+        (
+            json!([{"kind": "volume", "pct": 5}, {"kind": "price", "pct": 5, "scope": {"store_id": c.s1}}]),
+            "levers[1].scope.store_id",
+        ),
+        (
+            json!([{"kind": "price", "pct": 5, "scope": {"region_id": south_region}}]),
+            "levers[0].scope.region_id",
+        ),
+    ] {
+        let (s, b) = run(rm.clone(), levers).await;
+        assert_error(s, &b, 422, "validation_failed");
+        assert_eq!(b["details"]["fields"][0]["field"], field, "{b}");
+    }
+    let nowhere = uuid::Uuid::now_v7();
+    for (bad, field) in [
+        (
+            json!([{"kind": "price", "pct": -500}]),
+            Some("levers[0].pct"),
+        ),
+        (
+            json!([{"kind": "elasticity", "value": f64::MAX}]),
+            Some("levers[0].value"),
+        ),
+        (json!([{"kind": "warp"}]), None),
+        (
+            json!([{"kind": "close_store", "store_id": c.n1, "from": "soon"}]),
+            Some("levers[0].from"),
+        ),
+        (
+            json!([{"kind": "cost", "pct": 1, "scope": {"category_id": nowhere}}]),
+            Some("levers[0].scope.category_id"),
+        ),
     ] {
         let (s, b) = run(c.owner.clone(), bad).await;
         assert_error(s, &b, 422, "validation_failed");
+        if let Some(field) = field {
+            assert_eq!(b["details"]["fields"][0]["field"], field, "{b}");
+        }
     }
     let (s, b) = app
         .post(
