@@ -20,7 +20,7 @@ if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 if [ ! -s "$out/mercari.tsv" ]; then
   "$venv/bin/python" "$root/bench/mercari_extract.py" "$out/mercari.tsv" "${COMPTOIR_ANN_MAX_WORDS:-48}"
 fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-ml}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/comptoir/target-bench}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), cores: $(nproc)" | tee "$out/ann-load.txt"
 (cd "$root" && nice -n 10 cargo bench -q -p comptoir-ml --features ann --bench ann -- "$out" 2>&1) | tee "$out/ann.txt"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/ann-load.txt"

@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 py=$("$root/scripts/py-env.sh")
 out="$root/bench/out"; mkdir -p "$out"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-ml}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/comptoir/target-bench}"
 sentences="$root/crates/comptoir-ml/tests/data/sentences.txt"
 # The machine may be shared: record the load around the run.
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), cores: $(nproc)" > "$out/embed-load.txt"
