@@ -12,7 +12,7 @@ use comptoir::app;
 use comptoir_kernel::config::{Config, Overrides};
 use comptoir_kernel::jobs::worker::{Worker, WorkerConfig};
 use comptoir_kernel::jobs::{self, EnqueueOptions, JobRegistry, selftest::SelfTest, store};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 const JOBS: u32 = 2000;
 
