@@ -138,7 +138,12 @@ fn main() {
         .collect();
     let queries = model.embed_queries(&names).expect("embed queries");
 
-    let index = VectorIndex::new(IndexConfig::default());
+    // `COMPTOIR_ANN_EF_SEARCH` tries another search breadth than the product's default.
+    let config = IndexConfig {
+        ef_search: env_usize("COMPTOIR_ANN_EF_SEARCH").unwrap_or(IndexConfig::default().ef_search),
+        ..IndexConfig::default()
+    };
+    let index = VectorIndex::new(config);
     let key = CollectionKey::new("bench", "products");
     let t = Instant::now();
     for (row, v) in &vectors {
@@ -168,7 +173,11 @@ fn main() {
         ("product type = Women", &women),
         ("Electronics and available", &electronics_available),
     ];
-    println!("RESULT listings={n} embed_rate={embed_rate:.1}/s build_s={build_s:.1} dim={dim}");
+    println!(
+        "RESULT listings={n} embed_rate={embed_rate:.1}/s build_s={build_s:.1} dim={dim} \
+         M={} ef_construction={} ef_search={}",
+        config.max_connections, config.ef_construction, config.ef_search
+    );
     println!(
         "| search | admitted | recall@{K} | index p50 (ms) | index p95 (ms) | exact p50 (ms) |"
     );
