@@ -76,24 +76,9 @@ async fn browser() -> (tokio::process::Child, tempfile::TempDir, fantoccini::Cli
 
 async fn sign_in(c: &fantoccini::Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=login-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "input[name=email]", email).await;
+    type_into(c, "input[name=password]", PASSWORD).await;
+    click_on(c, "[data-testid=login-submit]").await;
     c.wait()
         .for_element(Locator::Css("[data-testid=dashboard-title]"))
         .await
@@ -144,12 +129,7 @@ async fn sign_in_see_dashboard_sign_out() {
         png,
     );
 
-    c.find(Locator::Css("[data-testid=logout]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, "[data-testid=logout]").await;
     c.wait()
         .for_element(Locator::Css("[data-testid=login-submit]"))
         .await
@@ -190,12 +170,7 @@ async fn import_a_csv_see_its_report_find_a_product_and_open_it() {
         .send_keys(file.to_str().unwrap())
         .await
         .unwrap();
-    c.find(Locator::Css("[data-testid=import]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, "[data-testid=import]").await;
 
     // The import page refreshes itself until the job is done.
     let mut summary = String::new();
@@ -227,18 +202,8 @@ async fn import_a_csv_see_its_report_find_a_product_and_open_it() {
     assert!(report.contains('4'), "the report names line 4: {report}");
 
     c.goto(&app.url("/catalog")).await.unwrap();
-    c.find(Locator::Css("input[name=q]"))
-        .await
-        .unwrap()
-        .send_keys("Pixel")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[role=search] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "input[name=q]", "Pixel").await;
+    click_on(&c, "form[role=search] button[type=submit]").await;
     let list = c
         .wait()
         .for_element(Locator::Css("[data-testid=products]"))
@@ -270,6 +235,26 @@ async fn import_a_csv_see_its_report_find_a_product_and_open_it() {
         .unwrap();
     assert!(title.contains("Smartphone Pixel 8"), "{title}");
     c.close().await.unwrap();
+}
+
+/// Types `text` into the element matched by `css`.
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Clicks the element matched by `css`.
+async fn click_on(c: &fantoccini::Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 /// The text of the element with `data-testid`, once it is on the page.
@@ -442,12 +427,7 @@ async fn a_regional_manager_drills_into_a_store_runs_a_what_if_and_exports_csv()
     c.set_window_size(1280, 900).await.unwrap();
 
     // Drill into a store with one click on its row.
-    c.find(Locator::Css("[data-testid=children] a[data-testid=drill]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, "[data-testid=children] a[data-testid=drill]").await;
     let mut crumbs = String::new();
     for _ in 0..50 {
         crumbs = text_of(&c, "crumbs").await;
@@ -468,30 +448,15 @@ async fn a_regional_manager_drills_into_a_store_runs_a_what_if_and_exports_csv()
 
     // A what-if: +10 % price with no elasticity over the default twelve months, whose
     // baseline (the same months last year… shifted: the last twelve months) holds the sales.
-    c.find(Locator::Css("[data-testid=tab-whatif]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, "[data-testid=tab-whatif]").await;
     let price = c
         .wait()
         .for_element(Locator::Css("input[name=price]"))
         .await
         .unwrap();
     price.send_keys("10").await.unwrap();
-    c.find(Locator::Css("input[name=elasticity]"))
-        .await
-        .unwrap()
-        .send_keys("0")
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=simulate]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "input[name=elasticity]", "0").await;
+    click_on(&c, "[data-testid=simulate]").await;
     assert_eq!(text_of(&c, "projected-revenue").await, "22.00");
     assert_eq!(text_of(&c, "baseline-revenue").await, "20.00");
     let stores = text_of(&c, "whatif-stores").await;
