@@ -20,24 +20,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("{p:?}")
     })?;
     let examples = corpus::reviews();
-    // Embeddings cached between runs while tuning (keyed by the corpus size).
+    // Features cached between runs while tuning (keyed by the corpus size and layers).
+    let layers = train::FEATURE_LAYERS;
     let cache = crate_dir.join(format!(
-        "../../.cache/sentiment-vectors-{}.json",
-        examples.len()
+        "../../.cache/sentiment-features-{}-{}.json",
+        examples.len(),
+        layers.map(|l| l.to_string()).join("-")
     ));
     let vectors: Vec<Vec<f32>> = match std::fs::read_to_string(&cache) {
         Ok(t) => serde_json::from_str(&t)?,
         Err(_) => {
             let embedder = Embedder::load_default(&models)?;
             let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-            let v = train::embed_all(&embedder, &texts).await?;
+            let v = train::embed_all(&embedder, &texts, &layers).await?;
             std::fs::write(&cache, serde_json::to_string(&v)?)?;
             v
         }
     };
     let outcome = train::train_from_vectors(&examples, &vectors);
     for (l2, acc) in &outcome.validation {
-        eprintln!("l2 {l2}: validation accuracy {:.1} %", 100.0 * acc);
+        eprintln!("l2 {l2}: cross-validated accuracy {:.1} %", 100.0 * acc);
     }
     std::fs::write(&out, outcome.head.to_json() + "\n")?;
     println!("written {} (l2 {})", out.display(), outcome.head.l2);

@@ -33,6 +33,8 @@ type Reply = oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>;
 
 struct Request {
     items: Vec<(EmbedKind, String)>,
+    /// Layers to pool (see [`TextEmbedder::embed_layers`]); empty = the usual embedding.
+    layers: Vec<usize>,
     reply: Reply,
 }
 
@@ -42,12 +44,13 @@ struct Request {
 pub struct Embedder {
     tx: mpsc::Sender<Request>,
     dim: usize,
+    layers: usize,
 }
 
 impl Embedder {
     /// Starts a worker thread that owns `model`.
     pub fn spawn(model: TextEmbedder, config: BatchConfig) -> Result<Self, EmbedError> {
-        let dim = model.dim();
+        let (dim, layers) = (model.dim(), model.layers());
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         std::thread::Builder::new()
             .name("comptoir-embed".into())
@@ -56,7 +59,7 @@ impl Embedder {
                 path: "embedding worker thread".into(),
                 source,
             })?;
-        Ok(Self { tx, dim })
+        Ok(Self { tx, dim, layers })
     }
 
     /// Loads the default embedding model from `models_dir` (it must already be pulled:
@@ -73,6 +76,11 @@ impl Embedder {
     /// Embedding dimension.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// Number of encoder layers.
+    pub fn layers(&self) -> usize {
+        self.layers
     }
 
     /// Embeds texts of one kind; one L2-normalized vector per text, in order.
@@ -100,12 +108,39 @@ impl Embedder {
         &self,
         items: Vec<(EmbedKind, String)>,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.request(items, Vec::new()).await
+    }
+
+    /// Texts of one kind as the hidden states after each of `layers`, pooled and
+    /// concatenated (see [`TextEmbedder::embed_layers`]): features for classifier heads.
+    /// Batched with the other requests; one forward pass serves both.
+    pub async fn embed_layers(
+        &self,
+        kind: EmbedKind,
+        texts: &[&str],
+        layers: &[usize],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        // Checked here: a bad request must not fail the batch it would share.
+        crate::embed::check_layers(layers, self.layers)?;
+        let items = texts.iter().map(|t| (kind, (*t).to_string())).collect();
+        self.request(items, layers.to_vec()).await
+    }
+
+    async fn request(
+        &self,
+        items: Vec<(EmbedKind, String)>,
+        layers: Vec<usize>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Request { items, reply })
+            .send(Request {
+                items,
+                layers,
+                reply,
+            })
             .await
             .map_err(|_| EmbedError::WorkerGone)?;
         rx.await.map_err(|_| EmbedError::WorkerGone)?
@@ -161,11 +196,37 @@ fn run_batch(model: &TextEmbedder, batch: Vec<Request>) {
         .iter()
         .flat_map(|r| r.items.iter().map(|(k, t)| (*k, t.as_str())))
         .collect();
-    match model.embed(&items) {
+    // One forward pass pools every layer any request asked for; each request then takes
+    // its own blocks, in its own order.
+    let wanted = |r: &Request| -> Vec<usize> {
+        if r.layers.is_empty() {
+            vec![model.layers()]
+        } else {
+            r.layers.clone()
+        }
+    };
+    let mut union: Vec<usize> = batch.iter().flat_map(wanted).collect();
+    union.sort_unstable();
+    union.dedup();
+    let hidden = model.dim();
+    match model.embed_layers(&items, &union) {
         Ok(vectors) => {
             let mut vectors = vectors.into_iter();
             for r in batch {
-                let mine: Vec<_> = vectors.by_ref().take(r.items.len()).collect();
+                let blocks: Vec<usize> = wanted(&r)
+                    .iter()
+                    .filter_map(|l| union.binary_search(l).ok())
+                    .collect();
+                let mine: Vec<_> = vectors
+                    .by_ref()
+                    .take(r.items.len())
+                    .map(|v| {
+                        blocks
+                            .iter()
+                            .flat_map(|&b| v[b * hidden..(b + 1) * hidden].iter().copied())
+                            .collect()
+                    })
+                    .collect();
                 // A caller that went away is not an error.
                 let _ = r.reply.send(Ok(mine));
             }

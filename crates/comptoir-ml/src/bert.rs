@@ -383,6 +383,21 @@ impl Bert {
         lens: &[usize],
         len: usize,
     ) -> candle_core::Result<Vec<Vec<f32>>> {
+        self.pooled(ids, lens, len, &[self.config.layers])
+    }
+
+    /// Like [`Bert::embed`], pooling the hidden states after each layer of `layers`
+    /// (0 = the embedding layer's output, `config.layers` = the last layer, the usual
+    /// embedding) and concatenating them: `layers.len() × hidden` values per sequence,
+    /// each block mean-pooled and L2-normalized on its own. The encoder stops after the
+    /// deepest layer asked for.
+    pub fn pooled(
+        &self,
+        ids: &[u32],
+        lens: &[usize],
+        len: usize,
+        layers: &[usize],
+    ) -> candle_core::Result<Vec<Vec<f32>>> {
         let b = lens.len();
         let c = &self.config;
         let (nh, hd) = (c.heads, c.hidden / c.heads);
@@ -400,6 +415,33 @@ impl Bert {
             .broadcast_add(&pos)?
             .broadcast_add(&self.token_type0)?;
         let mut x = self.emb_ln.forward(&x)?;
+        let m3 = mask.unsqueeze(2)?;
+        let counts = m3.sum(1)?.clamp(1.0, f64::MAX)?;
+        let pool = |x: &Tensor| -> candle_core::Result<Tensor> {
+            let mean = x.broadcast_mul(&m3)?.sum(1)?.broadcast_div(&counts)?;
+            let norm = mean
+                .sqr()?
+                .sum_keepdim(D::Minus1)?
+                .sqrt()?
+                .clamp(1e-12, f64::MAX)?;
+            mean.broadcast_div(&norm)
+        };
+        let deepest = layers
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .min(self.layers.len());
+        let mut blocks: Vec<Option<Tensor>> = vec![None; layers.len()];
+        let mut keep = |depth: usize, x: &Tensor| -> candle_core::Result<()> {
+            for (slot, &l) in blocks.iter_mut().zip(layers) {
+                if l == depth {
+                    *slot = Some(pool(x)?);
+                }
+            }
+            Ok(())
+        };
+        keep(0, &x)?;
 
         // Additive attention bias: 0 for real keys, a large negative for padding.
         let bias = ((mask.clone() - 1.0)? * 1e9)?.reshape((b, 1, 1, len))?;
@@ -407,7 +449,7 @@ impl Bert {
         let heads = |t: Tensor| -> candle_core::Result<Tensor> {
             t.reshape((b, len, nh, hd))?.transpose(1, 2)?.contiguous()
         };
-        for layer in &self.layers {
+        for (depth, layer) in self.layers[..deepest].iter().enumerate() {
             let q = heads(layer.q.forward(&x)?)?;
             let k = heads(layer.k.forward(&x)?)?;
             let v = heads(layer.v.forward(&x)?)?;
@@ -422,17 +464,12 @@ impl Bert {
             let m = layer.ffn_in.forward(&x)?.gelu_erf()?;
             let f = layer.ffn_out.forward(&m)?;
             x = layer.out_ln.forward(&(f + &x)?)?;
+            keep(depth + 1, &x)?;
         }
-
-        let m3 = mask.unsqueeze(2)?;
-        let summed = x.broadcast_mul(&m3)?.sum(1)?;
-        let counts = m3.sum(1)?.clamp(1.0, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let norm = mean
-            .sqr()?
-            .sum_keepdim(D::Minus1)?
-            .sqrt()?
-            .clamp(1e-12, f64::MAX)?;
-        mean.broadcast_div(&norm)?.to_vec2::<f32>()
+        let blocks: Vec<Tensor> = blocks
+            .into_iter()
+            .map(|b| b.ok_or_else(|| candle_core::Error::Msg("no such layer".into())))
+            .collect::<candle_core::Result<_>>()?;
+        Tensor::cat(&blocks, D::Minus1)?.to_vec2::<f32>()
     }
 }

@@ -49,6 +49,8 @@ pub enum EmbedError {
     Load(#[from] LoadError),
     #[error("inference failed: {0}")]
     Inference(#[from] candle_core::Error),
+    #[error("layers {asked:?}: the model has layers 0 to {layers}, and at least one is needed")]
+    NoSuchLayer { asked: Vec<usize>, layers: usize },
     #[error("the embedding worker has stopped")]
     WorkerGone,
     #[error("model not available: {0}")]
@@ -134,6 +136,22 @@ impl TextEmbedder {
     /// Embeds texts of either kind; returns one L2-normalized vector per text, in order.
     /// Texts longer than the model's window are truncated (the closing `</s>` is kept).
     pub fn embed(&self, items: &[(EmbedKind, &str)]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_layers(items, &[self.model.config.layers])
+    }
+
+    /// Number of encoder layers (the depth of the usual embedding).
+    pub fn layers(&self) -> usize {
+        self.model.config.layers
+    }
+
+    /// Like [`TextEmbedder::embed`], with the hidden states after each of `layers`
+    /// mean-pooled, normalized and concatenated (see [`Bert::pooled`]).
+    pub fn embed_layers(
+        &self,
+        items: &[(EmbedKind, &str)],
+        layers: &[usize],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        check_layers(layers, self.layers())?;
         let max = self.model.max_tokens().max(2);
         let mut seqs = Vec::with_capacity(items.len());
         for (kind, text) in items {
@@ -176,11 +194,22 @@ impl TextEmbedder {
                 ids.extend(std::iter::repeat_n(1u32, len - seqs[i].len()));
                 lens.push(seqs[i].len());
             }
-            let vecs = self.model.embed(&ids, &lens, len)?;
+            let vecs = self.model.pooled(&ids, &lens, len, layers)?;
             for (&i, v) in chunk.iter().zip(vecs) {
                 out[i] = v;
             }
         }
         Ok(out)
     }
+}
+
+/// `layers` must be non-empty and each at most the model's depth.
+pub(crate) fn check_layers(layers: &[usize], depth: usize) -> Result<(), EmbedError> {
+    if layers.is_empty() || layers.iter().any(|&l| l > depth) {
+        return Err(EmbedError::NoSuchLayer {
+            asked: layers.to_vec(),
+            layers: depth,
+        });
+    }
+    Ok(())
 }

@@ -105,3 +105,103 @@ async fn concurrent_calls_match_single_calls() {
     }
     assert!(embedder.embed_queries(&[]).await.expect("empty").is_empty());
 }
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooled_layer_features_share_batches_with_embeddings() {
+    let dir = common::default_model_dir();
+    let direct = TextEmbedder::load(&dir, LoadOptions::default()).expect("load");
+    assert_eq!(direct.layers(), 12);
+    let sentences: Vec<String> = common::sentences().into_iter().take(12).collect();
+    let text = sentences[0].as_str();
+
+    // The last layer's block is the embedding; each block is normalized on its own; the
+    // blocks come in the order asked for.
+    let emb = direct.embed(&[(EmbedKind::Query, text)]).expect("embed");
+    let f = direct
+        .embed_layers(&[(EmbedKind::Query, text)], &[8, 4, 12])
+        .expect("layers")
+        .remove(0);
+    assert_eq!(f.len(), 3 * 384);
+    assert!(max_diff(&f[768..], &emb[0]) < 1e-5);
+    for block in f.chunks(384) {
+        let norm = block.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "block norm {norm}");
+    }
+    assert!(
+        max_diff(&f[..384], &f[384..768]) > 1e-2,
+        "layers 8 and 4 differ"
+    );
+    let swapped = direct
+        .embed_layers(&[(EmbedKind::Query, text)], &[4, 8])
+        .expect("layers")
+        .remove(0);
+    assert!(max_diff(&swapped[..384], &f[384..768]) < 1e-5);
+    for bad in [&[13][..], &[]] {
+        let err = direct
+            .embed_layers(&[(EmbedKind::Query, text)], bad)
+            .expect_err("no such layer");
+        assert!(
+            matches!(err, comptoir_ml::EmbedError::NoSuchLayer { .. }),
+            "{err}"
+        );
+    }
+
+    // Concurrent callers asking for embeddings, for layer features, and for a layer the
+    // model lacks: one bad request fails alone, the others get what direct calls give.
+    let embedder = Embedder::spawn(
+        TextEmbedder::load(&dir, LoadOptions::default()).expect("load"),
+        BatchConfig {
+            max_wait: Duration::from_millis(20),
+            max_batch: 16,
+            queue: 64,
+        },
+    )
+    .expect("spawn");
+    assert_eq!(embedder.layers(), 12);
+    let mut tasks = Vec::new();
+    for (i, s) in sentences.iter().cloned().enumerate() {
+        let e = embedder.clone();
+        tasks.push(tokio::spawn(async move {
+            let got = match i % 3 {
+                0 => e.embed_queries(&[s.as_str()]).await,
+                1 => {
+                    e.embed_layers(EmbedKind::Query, &[s.as_str()], &[8, 4])
+                        .await
+                }
+                _ => {
+                    e.embed_layers(EmbedKind::Passage, &[s.as_str()], &[99])
+                        .await
+                }
+            };
+            (i, got)
+        }));
+    }
+    for t in tasks {
+        let (i, got) = t.await.expect("task");
+        let s = sentences[i].as_str();
+        match i % 3 {
+            0 => {
+                let want = direct.embed(&[(EmbedKind::Query, s)]).expect("embed");
+                assert!(max_diff(&got.expect("embedding")[0], &want[0]) < 1e-4);
+            }
+            1 => {
+                let want = direct
+                    .embed_layers(&[(EmbedKind::Query, s)], &[8, 4])
+                    .expect("layers");
+                assert!(max_diff(&got.expect("features")[0], &want[0]) < 1e-4);
+            }
+            _ => assert!(matches!(
+                got,
+                Err(comptoir_ml::EmbedError::NoSuchLayer { layers: 12, .. })
+            )),
+        }
+    }
+}

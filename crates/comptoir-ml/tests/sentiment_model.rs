@@ -40,7 +40,8 @@ async fn held_out_accuracy_of_the_model_and_the_lexicon() {
     let model = Report::new(test.iter().zip(out.iter().map(|s| s.label)));
     let lexicon = Report::new(test.iter().map(|e| (e, lexicon_sentiment(&e.text).label)));
     eprintln!("model, held-out split:\n{model}\nlexicon, held-out split:\n{lexicon}");
-    for (lang, floor) in [(Lang::Fr, 0.84), (Lang::En, 0.85)] {
+    // The measured figures (README, "Sentiment"), rounded down to the percent.
+    for (lang, floor) in [(Lang::Fr, 0.84), (Lang::En, 0.93)] {
         let acc = model.accuracy(Some(lang));
         assert!(acc >= floor, "{lang:?}: model accuracy {acc:.3} < {floor}");
         assert!(

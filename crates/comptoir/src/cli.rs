@@ -696,7 +696,7 @@ async fn train_sentiment(
     eprintln!("embedding {} sentences...", examples.len());
     let outcome = train::train_from_corpus(&embedder, &examples).await?;
     for (l2, acc) in &outcome.validation {
-        eprintln!("  l2 {l2:<6} validation accuracy {:.1} %", 100.0 * acc);
+        eprintln!("  l2 {l2:<6} cross-validated accuracy {:.1} %", 100.0 * acc);
     }
     let out = out.unwrap_or_else(|| dir.join(comptoir_ml::sentiment::HEAD_FILE));
     if let Some(parent) = out.parent() {

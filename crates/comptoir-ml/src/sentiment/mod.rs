@@ -134,16 +134,16 @@ pub async fn analyze(embedder: Option<&Embedder>, texts: &[&str]) -> Vec<Sentime
 }
 
 /// Like [`analyze`] with an explicit head. The model answers only when the embedder and a
-/// head of the same width are both there; if embedding fails, the lexicons answer.
+/// head that reads its features are both there; if embedding fails, the lexicons answer.
 pub async fn analyze_with(
     embedder: Option<&Embedder>,
     head: Option<&SentimentHead>,
     texts: &[&str],
 ) -> Vec<Sentiment> {
     if let (Some(embedder), Some(head)) = (embedder, head)
-        && embedder.dim() == head.dim
+        && head.fits(embedder.dim(), embedder.layers())
     {
-        match train::embed_all(embedder, texts).await {
+        match train::embed_all(embedder, texts, &head.layers).await {
             Ok(vectors) => {
                 return vectors
                     .iter()
