@@ -8,6 +8,20 @@ use comptoir_ml::{BatchConfig, EmbedKind, Embedder, LoadOptions, TextEmbedder};
 
 fn assert_handle<T: Clone + Send + Sync + 'static>() {}
 
+/// The model in `dir` behind a worker that waits 20 ms for up to `max_batch` texts, so
+/// that concurrent callers share forward passes.
+fn batching_embedder(dir: &std::path::Path, max_batch: usize) -> Embedder {
+    Embedder::spawn(
+        TextEmbedder::load(dir, LoadOptions::default()).expect("load"),
+        BatchConfig {
+            max_wait: Duration::from_millis(20),
+            max_batch,
+            queue: 64,
+        },
+    )
+    .expect("spawn")
+}
+
 #[tokio::test]
 async fn missing_default_model_is_an_error() {
     assert_handle::<Embedder>();
@@ -56,15 +70,7 @@ async fn concurrent_calls_match_single_calls() {
     assert!(diff < 1e-4, "load_default vector differs by {diff}");
     drop(default);
 
-    let embedder = Embedder::spawn(
-        TextEmbedder::load(&dir, LoadOptions::default()).expect("load"),
-        BatchConfig {
-            max_wait: Duration::from_millis(20),
-            max_batch: 8,
-            queue: 64,
-        },
-    )
-    .expect("spawn");
+    let embedder = batching_embedder(&dir, 8);
     assert_eq!(embedder.dim(), 384);
     let mut tasks = Vec::new();
     for (i, s) in sentences.iter().cloned().enumerate() {
@@ -156,15 +162,7 @@ async fn pooled_layer_features_share_batches_with_embeddings() {
 
     // Concurrent callers asking for embeddings, for layer features, and for a layer the
     // model lacks: one bad request fails alone, the others get what direct calls give.
-    let embedder = Embedder::spawn(
-        TextEmbedder::load(&dir, LoadOptions::default()).expect("load"),
-        BatchConfig {
-            max_wait: Duration::from_millis(20),
-            max_batch: 16,
-            queue: 64,
-        },
-    )
-    .expect("spawn");
+    let embedder = batching_embedder(&dir, 16);
     assert_eq!(embedder.layers(), 12);
     let mut tasks = Vec::new();
     for (i, s) in sentences.iter().cloned().enumerate() {

@@ -160,12 +160,7 @@ impl SentimentHead {
     }
 
     fn logits(&self, x: &[f32]) -> [f32; CLASSES] {
-        let mut z = [0f32; CLASSES];
-        for (c, zc) in z.iter_mut().enumerate() {
-            let row = &self.weights[c * self.dim..(c + 1) * self.dim];
-            *zc = self.bias[c] + row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>();
-        }
-        z
+        logits(&self.weights, &self.bias, x)
     }
 
     /// Trains a head on embeddings `xs` with class indices `ys` (0 negative, 1 neutral,
@@ -251,16 +246,7 @@ fn gradient(theta: &[f32], dim: usize, xs: &[Vec<f32>], ys: &[usize], l2: f32) -
     let (w, b) = theta.split_at(CLASSES * dim);
     let mut grad = vec![0f32; theta.len()];
     for (x, &y) in xs.iter().zip(ys) {
-        let mut z = [0f32; CLASSES];
-        for (c, zc) in z.iter_mut().enumerate() {
-            *zc = b[c]
-                + w[c * dim..(c + 1) * dim]
-                    .iter()
-                    .zip(x)
-                    .map(|(w, v)| w * v)
-                    .sum::<f32>();
-        }
-        let p = softmax(z);
+        let p = softmax(logits(w, b, x));
         for c in 0..CLASSES {
             let err = (p[c] - if c == y { 1.0 } else { 0.0 }) / n;
             grad[CLASSES * dim + c] += err;
@@ -300,6 +286,17 @@ fn largest_eigenvalue(xs: &[Vec<f32>]) -> f32 {
     }
     // Power iteration approaches λmax from below; a margin keeps the step safe.
     lambda * 1.05
+}
+
+/// `W·x + b` for `CLASSES` rows of `x.len()` weights.
+fn logits(w: &[f32], b: &[f32], x: &[f32]) -> [f32; CLASSES] {
+    let dim = x.len();
+    let mut z = [0f32; CLASSES];
+    for (c, zc) in z.iter_mut().enumerate() {
+        let row = &w[c * dim..(c + 1) * dim];
+        *zc = b[c] + row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>();
+    }
+    z
 }
 
 fn softmax(z: [f32; CLASSES]) -> [f32; CLASSES] {

@@ -5,7 +5,7 @@ use super::head::{SentimentHead, TrainConfig};
 use super::{SentimentLabel, lexicon_sentiment};
 use crate::{EmbedError, EmbedKind, Embedder};
 
-/// Name recorded in the head file; the head is only used with an embedder of that width.
+/// Name recorded in the head file (for the record; `SentimentHead::fits` decides use).
 pub const EMBEDDING_MODEL: &str = "multilingual-e5-small (query: prefix)";
 
 /// The features: the hidden states after layers 4, 8 and 12 of the encoder, each
