@@ -38,11 +38,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let outcome = train::train_from_vectors(&examples, &vectors);
-    for (l2, acc) in &outcome.validation {
-        eprintln!("l2 {l2}: cross-validated accuracy {:.1} %", 100.0 * acc);
-    }
+    eprintln!(
+        "cross-validated accuracy on the training split: {:.1} %",
+        100.0 * outcome.cross_validated
+    );
     std::fs::write(&out, outcome.head.to_json() + "\n")?;
-    println!("written {} (l2 {})", out.display(), outcome.head.l2);
+    println!(
+        "written {} ({} hidden units)",
+        out.display(),
+        outcome.head.hidden_bias.len()
+    );
     println!(
         "model, held-out:\n{}\nlexicon, held-out:\n{}",
         outcome.model_test, outcome.lexicon_test

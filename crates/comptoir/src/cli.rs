@@ -695,17 +695,18 @@ async fn train_sentiment(
     })?;
     eprintln!("embedding {} sentences...", examples.len());
     let outcome = train::train_from_corpus(&embedder, &examples).await?;
-    for (l2, acc) in &outcome.validation {
-        eprintln!("  l2 {l2:<6} cross-validated accuracy {:.1} %", 100.0 * acc);
-    }
+    eprintln!(
+        "cross-validated accuracy on the training split: {:.1} %",
+        100.0 * outcome.cross_validated
+    );
     let out = out.unwrap_or_else(|| dir.join(comptoir_ml::sentiment::HEAD_FILE));
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&out, outcome.head.to_json() + "\n")?;
     println!(
-        "sentiment head (l2 {}, {} training sentences) written to {}",
-        outcome.head.l2,
+        "sentiment head ({} hidden units, {} training sentences) written to {}",
+        outcome.head.hidden_bias.len(),
         outcome.head.train_examples,
         out.display()
     );

@@ -1,11 +1,11 @@
-//! The sentiment classifier head: multinomial logistic regression over e5 sentence
-//! embeddings (negative, neutral, positive), with the feature standardisation learnt from
-//! the training set. Small enough to live in the repository as JSON (~45 kB) and be
-//! compiled into the binary.
+//! The sentiment classifier head over e5 features (negative, neutral, positive), with the
+//! feature standardisation learnt from the training set: multinomial logistic regression,
+//! or the same with one hidden ReLU layer in front (a small MLP). Small enough to live in
+//! the repository as JSON and be compiled into the binary.
 //!
-//! Training is full-batch gradient descent on the L2-regularised cross-entropy, from zero,
-//! with a fixed number of steps: deterministic, so the same corpus and embeddings give the
-//! same file.
+//! Training is full-batch and deterministic (fixed steps, initialisation and dropout masks
+//! from a seeded generator), so the same corpus and features give the same file: the
+//! linear head by Nesterov's accelerated gradient from zero, the hidden layer by AdamW.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,15 @@ pub struct SentimentHead {
     /// Per-feature mean and inverse standard deviation of the training embeddings.
     pub mean: Vec<f32>,
     pub inv_std: Vec<f32>,
-    /// `CLASSES` rows of `dim` weights, row-major, then one bias per class.
+    /// The hidden layer, if any: `hidden_bias.len()` rows of `dim` weights, row-major,
+    /// and one bias per unit, followed by a ReLU. Empty = a linear head (files written
+    /// before this field).
+    #[serde(default)]
+    pub hidden_weights: Vec<f32>,
+    #[serde(default)]
+    pub hidden_bias: Vec<f32>,
+    /// `CLASSES` rows of weights (one per hidden unit, or per feature for a linear head),
+    /// row-major, then one bias per class.
     pub weights: Vec<f32>,
     pub bias: Vec<f32>,
     /// How it was trained (for the record; not used to predict).
@@ -52,10 +60,16 @@ pub enum HeadError {
 /// Training settings.
 #[derive(Clone, Copy, Debug)]
 pub struct TrainConfig {
+    /// L2 penalty (linear head) or AdamW's decoupled weight decay (hidden layer).
     pub l2: f32,
     pub steps: usize,
-    /// Gradient step; `None` sets it to 1/L from the data (see `train`).
+    /// Gradient step; `None` sets it to 1/L from the data for a linear head (see `train`)
+    /// and to 1e-3 for AdamW.
     pub learning_rate: Option<f32>,
+    /// Hidden ReLU units; 0 = a linear head.
+    pub hidden: usize,
+    /// Dropout probability on the inputs and the hidden units while training.
+    pub dropout: f32,
 }
 
 impl Default for TrainConfig {
@@ -64,6 +78,8 @@ impl Default for TrainConfig {
             l2: 1e-2,
             steps: 600,
             learning_rate: None,
+            hidden: 0,
+            dropout: 0.0,
         }
     }
 }
@@ -73,18 +89,22 @@ impl SentimentHead {
     pub fn from_json(text: &str) -> Result<Self, HeadError> {
         let head: Self = serde_json::from_str(text).map_err(|e| HeadError::Parse(e.to_string()))?;
         let d = head.dim;
+        let width = head.width();
         if d == 0
             || (!head.layers.is_empty() && !d.is_multiple_of(head.layers.len()))
             || head.mean.len() != d
             || head.inv_std.len() != d
-            || head.weights.len() != CLASSES * d
+            || head.hidden_weights.len() != head.hidden_bias.len() * d
+            || head.weights.len() != CLASSES * width
             || head.bias.len() != CLASSES
         {
             return Err(HeadError::Shape(format!(
-                "dim {d}, layers {:?}, mean {}, inv_std {}, weights {}, bias {}",
+                "dim {d}, layers {:?}, mean {}, inv_std {}, hidden {} × {}, weights {}, bias {}",
                 head.layers,
                 head.mean.len(),
                 head.inv_std.len(),
+                head.hidden_bias.len(),
+                head.hidden_weights.len(),
                 head.weights.len(),
                 head.bias.len()
             )));
@@ -93,6 +113,8 @@ impl SentimentHead {
             .mean
             .iter()
             .chain(&head.inv_std)
+            .chain(&head.hidden_weights)
+            .chain(&head.hidden_bias)
             .chain(&head.weights)
             .chain(&head.bias);
         if !all.clone().all(|x| x.is_finite()) {
@@ -159,8 +181,26 @@ impl SentimentHead {
             .collect()
     }
 
+    /// Inputs of the output layer: the hidden units, or the features of a linear head.
+    fn width(&self) -> usize {
+        if self.hidden_bias.is_empty() {
+            self.dim
+        } else {
+            self.hidden_bias.len()
+        }
+    }
+
     fn logits(&self, x: &[f32]) -> [f32; CLASSES] {
-        logits(&self.weights, &self.bias, x)
+        if self.hidden_bias.is_empty() {
+            return logits(&self.weights, &self.bias, x);
+        }
+        let h: Vec<f32> = self
+            .hidden_weights
+            .chunks_exact(self.dim)
+            .zip(&self.hidden_bias)
+            .map(|(row, b)| (b + row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>()).max(0.0))
+            .collect();
+        logits(&self.weights, &self.bias, &h)
     }
 
     /// Trains a head on embeddings `xs` with class indices `ys` (0 negative, 1 neutral,
@@ -193,6 +233,8 @@ impl SentimentHead {
             dim,
             mean,
             inv_std,
+            hidden_weights: Vec::new(),
+            hidden_bias: Vec::new(),
             weights: vec![0.0; CLASSES * dim],
             bias: vec![0.0; CLASSES],
             l2: config.l2,
@@ -200,6 +242,17 @@ impl SentimentHead {
             train_examples: xs.len(),
         };
         let std_xs: Vec<Vec<f32>> = xs.iter().map(|x| head.standardise(x)).collect();
+        if config.hidden > 0 {
+            let (hw, hb, w, b) = train_hidden(&std_xs, ys, config)
+                .expect("CPU tensors of consistent shapes (checked above)");
+            (
+                head.hidden_weights,
+                head.hidden_bias,
+                head.weights,
+                head.bias,
+            ) = (hw, hb, w, b);
+            return head;
+        }
         // The loss is smooth with constant L ≤ ½·λmax(X̃ᵀX̃/n) + l2 (X̃ = standardised
         // features plus the bias column), so a step of 1/L never overshoots, whatever the
         // width or the correlation of the features.
@@ -227,7 +280,8 @@ impl SentimentHead {
         head
     }
 
-    /// Mean cross-entropy plus the L2 penalty: what training minimises.
+    /// Mean cross-entropy plus the L2 penalty on the output weights: what the linear
+    /// head's training minimises.
     pub fn loss(&self, xs: &[Vec<f32>], ys: &[usize]) -> f32 {
         let n = xs.len().max(1) as f32;
         let ce: f32 = xs
@@ -237,6 +291,90 @@ impl SentimentHead {
             .sum::<f32>()
             / n;
         ce + 0.5 * self.l2 * self.weights.iter().map(|w| w * w).sum::<f32>()
+    }
+}
+
+/// Trains a hidden ReLU layer of `config.hidden` units and the output layer on
+/// standardised features by full-batch AdamW on the cross-entropy, with dropout on the
+/// inputs and the hidden units. Returns the hidden weights (`hidden` rows of `dim`) and
+/// biases, then the output weights (`CLASSES` rows of `hidden`) and biases.
+#[allow(clippy::type_complexity)]
+fn train_hidden(
+    xs: &[Vec<f32>],
+    ys: &[usize],
+    config: TrainConfig,
+) -> candle_core::Result<(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>)> {
+    use candle_core::{DType, Device, Tensor, Var};
+    use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+
+    let (n, dim, hidden) = (xs.len(), xs[0].len(), config.hidden);
+    let dev = Device::Cpu;
+    let x = Tensor::from_vec(xs.concat(), (n, dim), &dev)?;
+    let y = Tensor::from_vec(ys.iter().map(|&c| c as u32).collect(), n, &dev)?;
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    // Glorot-uniform initialisation; weights stored transposed (inputs × outputs).
+    let mut glorot = |fan_in: usize, fan_out: usize| {
+        let a = (6.0 / (fan_in + fan_out) as f32).sqrt();
+        let w: Vec<f32> = (0..fan_in * fan_out)
+            .map(|_| a * (2.0 * rng.next() - 1.0))
+            .collect();
+        Var::from_vec(w, (fan_in, fan_out), &dev)
+    };
+    let w1 = glorot(dim, hidden)?;
+    let w2 = glorot(hidden, CLASSES)?;
+    let b1 = Var::zeros(hidden, DType::F32, &dev)?;
+    let b2 = Var::zeros(CLASSES, DType::F32, &dev)?;
+    let mut opt = AdamW::new(
+        vec![w1.clone(), b1.clone(), w2.clone(), b2.clone()],
+        ParamsAdamW {
+            lr: f64::from(config.learning_rate.unwrap_or(1e-3)),
+            weight_decay: f64::from(config.l2),
+            ..Default::default()
+        },
+    )?;
+    // Inverted dropout: keep with probability 1 − p, scale the kept by 1/(1 − p).
+    let keep = 1.0 - config.dropout.clamp(0.0, 0.95);
+    let mut dropout = |t: Tensor| -> candle_core::Result<Tensor> {
+        if keep >= 1.0 {
+            return Ok(t);
+        }
+        let mask: Vec<f32> = (0..t.elem_count())
+            .map(|_| if rng.next() < keep { 1.0 / keep } else { 0.0 })
+            .collect();
+        t.mul(&Tensor::from_vec(mask, t.shape(), &dev)?)
+    };
+    for _ in 0..config.steps {
+        let h = dropout(x.clone())?
+            .matmul(w1.as_tensor())?
+            .broadcast_add(b1.as_tensor())?
+            .relu()?;
+        let logits = dropout(h)?
+            .matmul(w2.as_tensor())?
+            .broadcast_add(b2.as_tensor())?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        opt.backward_step(&loss)?;
+    }
+    let rows = |v: &Var| -> candle_core::Result<Vec<f32>> {
+        v.as_tensor().t()?.contiguous()?.flatten_all()?.to_vec1()
+    };
+    Ok((
+        rows(&w1)?,
+        b1.as_tensor().to_vec1()?,
+        rows(&w2)?,
+        b2.as_tensor().to_vec1()?,
+    ))
+}
+
+/// A small deterministic generator (xorshift64) for initialisation and dropout masks.
+struct XorShift(u64);
+
+impl XorShift {
+    /// Uniform in [0, 1).
+    fn next(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32
     }
 }
 
@@ -389,6 +527,7 @@ mod tests {
             l2: 0.0,
             steps: 1,
             learning_rate: Some(1.0),
+            ..Default::default()
         };
         let stepped = SentimentHead::train("t", &xs, &ys, cfg);
         let zero = SentimentHead::train("t", &xs, &ys, TrainConfig { steps: 0, ..cfg });
@@ -431,6 +570,73 @@ mod tests {
         assert_eq!(head.dim, 3 * 384);
         assert!(head.fits(384, 12));
         assert!(head.train_examples >= 1_000);
+        assert_eq!(head.hidden_bias.len(), 64);
+        assert_eq!(head.hidden_weights.len(), 64 * head.dim);
+        assert_eq!(head.weights.len(), CLASSES * 64);
+    }
+
+    /// Points of the square [-1.5, 1.5]², labelled by their distance to the centre
+    /// (rings 0–0.7, 0.7–1.2, beyond): no straight line separates the classes.
+    fn rings(n: usize, seed: u64) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let mut rng = XorShift(seed);
+        (0..n)
+            .map(|_| {
+                let x = vec![3.0 * rng.next() - 1.5, 3.0 * rng.next() - 1.5];
+                let r = x[0].hypot(x[1]);
+                (x, usize::from(r > 0.7) + usize::from(r > 1.2))
+            })
+            .unzip()
+    }
+
+    fn accuracy(head: &SentimentHead, xs: &[Vec<f32>], ys: &[usize]) -> f32 {
+        let right = xs
+            .iter()
+            .zip(ys)
+            .filter(|(x, y)| {
+                head.sentiment(x)
+                    .is_some_and(|s| SentimentLabel::ALL[**y] == s.label)
+            })
+            .count();
+        right as f32 / xs.len() as f32
+    }
+
+    #[test]
+    fn a_hidden_layer_learns_what_a_linear_head_cannot() {
+        let (xs, ys) = rings(600, 7);
+        let (test_x, test_y) = rings(300, 11);
+        let linear = SentimentHead::train("t", &xs, &ys, TrainConfig::default());
+        let config = TrainConfig {
+            l2: 1e-4,
+            steps: 800,
+            learning_rate: Some(1e-2),
+            hidden: 32,
+            dropout: 0.0,
+        };
+        let mlp = SentimentHead::train("t", &xs, &ys, config);
+        let (lin, deep) = (
+            accuracy(&linear, &test_x, &test_y),
+            accuracy(&mlp, &test_x, &test_y),
+        );
+        assert!(lin < 0.65, "linear head {lin}");
+        assert!(deep > 0.9, "hidden layer {deep}");
+        assert!(mlp.loss(&xs, &ys) < linear.loss(&xs, &ys) * 0.5);
+        // Deterministic: the same data and settings give the same file, dropout included.
+        let dropped = TrainConfig {
+            dropout: 0.3,
+            steps: 50,
+            ..config
+        };
+        assert_eq!(
+            SentimentHead::train("t", &xs, &ys, dropped),
+            SentimentHead::train("t", &xs, &ys, dropped)
+        );
+        assert_eq!(SentimentHead::from_json(&mlp.to_json()), Ok(mlp.clone()));
+        let mut broken = mlp;
+        broken.hidden_bias.pop();
+        assert!(matches!(
+            SentimentHead::from_json(&broken.to_json()),
+            Err(HeadError::Shape(_))
+        ));
     }
 
     #[test]

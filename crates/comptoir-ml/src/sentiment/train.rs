@@ -15,9 +15,18 @@ pub const EMBEDDING_MODEL: &str = "multilingual-e5-small (query: prefix)";
 /// smallest set within one standard error of the best (all 13, 85.9 %).
 pub const FEATURE_LAYERS: [usize; 3] = [4, 8, 12];
 
-/// Regularisation strengths tried; the one with the best 5-fold cross-validated accuracy
-/// on the training split is kept, then the head is retrained on the whole split.
-pub const L2_GRID: [f32; 7] = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0];
+/// The head: one hidden layer of 64 ReLU units, dropout 0.5 on the inputs and the hidden
+/// units, 300 full-batch AdamW steps (learning rate 1e-3, weight decay 0.01). Chosen by
+/// 5-fold cross-validation on the training split (README, "Sentiment"): every hidden
+/// layer tried beat the logistic regression on the same features (87.1–87.8 % against
+/// 85.4 %); 64 units is the smallest within one standard error of the best (128 units).
+pub const HEAD_CONFIG: TrainConfig = TrainConfig {
+    l2: 1e-2,
+    steps: 300,
+    learning_rate: None,
+    hidden: 64,
+    dropout: 0.5,
+};
 
 /// Cross-validation folds (example `k` of the training split is in fold `k % FOLDS`; the
 /// file's order mixes classes and domains).
@@ -29,8 +38,8 @@ pub struct TrainOutcome {
     pub head: SentimentHead,
     pub model_test: Report,
     pub lexicon_test: Report,
-    /// (l2, cross-validated accuracy on the training split) for each candidate.
-    pub validation: Vec<(f32, f64)>,
+    /// Accuracy of [`HEAD_CONFIG`] in 5-fold cross-validation on the training split.
+    pub cross_validated: f64,
 }
 
 fn class(label: SentimentLabel) -> usize {
@@ -83,29 +92,9 @@ pub fn train_from_vectors(examples: &[Example], vectors: &[Vec<f32>]) -> TrainOu
             Split::Test => test_idx.push(i),
         }
     }
-    let config = TrainConfig::default();
-    let validation: Vec<(f32, f64)> = L2_GRID
-        .iter()
-        .map(|&l2| {
-            (
-                l2,
-                cross_validate(&train_x, &train_y, TrainConfig { l2, ..config }),
-            )
-        })
-        .collect();
-    // Ties go to the stronger regularisation (the later entry of the grid).
-    let best = validation
-        .iter()
-        .copied()
-        .reduce(|a, b| if b.1 >= a.1 { b } else { a })
-        .map_or(config.l2, |(l2, _)| l2);
-    let head = SentimentHead::train(
-        EMBEDDING_MODEL,
-        &train_x,
-        &train_y,
-        TrainConfig { l2: best, ..config },
-    )
-    .with_layers(&FEATURE_LAYERS);
+    let cross_validated = cross_validate(&train_x, &train_y, HEAD_CONFIG);
+    let head = SentimentHead::train(EMBEDDING_MODEL, &train_x, &train_y, HEAD_CONFIG)
+        .with_layers(&FEATURE_LAYERS);
     let model_test = Report::new(test_idx.iter().map(|&i| {
         let label = head
             .sentiment(&vectors[i])
@@ -121,7 +110,7 @@ pub fn train_from_vectors(examples: &[Example], vectors: &[Vec<f32>]) -> TrainOu
         head,
         model_test,
         lexicon_test,
-        validation,
+        cross_validated,
     }
 }
 
