@@ -690,6 +690,16 @@ async fn train_sentiment(
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
         None => reviews::reviews(),
     };
+    // Cross-validation trains on all folds but one: each needs sentences to learn from.
+    let training = examples
+        .iter()
+        .filter(|e| e.split == reviews::Split::Train)
+        .count();
+    anyhow::ensure!(
+        training >= 2 * train::FOLDS,
+        "the corpus has {training} training sentences (split \"train\"); at least {} are needed",
+        2 * train::FOLDS
+    );
     let embedder = comptoir_ml::Embedder::load_default(dir).map_err(|e| {
         anyhow::anyhow!("the embedding model is needed ({e}); fetch it with: comptoir models pull")
     })?;

@@ -253,6 +253,49 @@ async fn serve_on_an_empty_data_dir_explains_how_to_start() {
 }
 
 #[tokio::test]
+async fn train_sentiment_refuses_a_corpus_too_small_to_cross_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("tiny.tsv");
+    let mut tsv = String::from("id\tlang\tlabel\tdomain\tsplit\ttext\n");
+    for (i, label) in ["positive", "neutral", "negative"].iter().enumerate() {
+        tsv.push_str(&format!("t{i}\ten\t{label}\tcar\ttrain\tSentence {i}.\n"));
+        tsv.push_str(&format!("h{i}\ten\t{label}\tcar\ttest\tHeld out {i}.\n"));
+    }
+    std::fs::write(&corpus, tsv).unwrap();
+    let out = dir.path().join("head.json");
+    let run = comptoir(dir.path())
+        .env("COMPTOIR_MODEL_DIR", dir.path().join("models"))
+        .args(["models", "train-sentiment", "--corpus"])
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("3 training sentences") && stderr.contains("at least 10"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.exists(), "no head written");
+    // A corpus that does not parse names its line.
+    std::fs::write(&corpus, "id\tlang\tlabel\tdomain\tsplit\ttext\nx\tde\n").unwrap();
+    let run = comptoir(dir.path())
+        .args(["models", "train-sentiment", "--corpus"])
+        .arg(&corpus)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success() && stderr.contains("line 2"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn init_owner_creates_the_first_owner() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = comptoir(dir.path())
