@@ -455,13 +455,8 @@ mod tests {
 
     /// [`clusters`] with noise of amplitude `spread` (above 2 they overlap).
     fn noisy_clusters(n: usize, dim: usize, spread: f32) -> (Vec<Vec<f32>>, Vec<usize>) {
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
-        let mut noise = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f32 / (1u64 << 53) as f32 - 0.5
-        };
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut noise = move || rng.next() - 0.5;
         let mut xs = Vec::new();
         let mut ys = Vec::new();
         for i in 0..n {
