@@ -204,12 +204,10 @@ async fn import_a_csv_see_its_report_find_a_product_and_open_it() {
     c.goto(&app.url("/catalog")).await.unwrap();
     type_into(&c, "input[name=q]", "Pixel").await;
     click_on(&c, "form[role=search] button[type=submit]").await;
-    let list = c
-        .wait()
-        .for_element(Locator::Css("[data-testid=products]"))
-        .await
-        .unwrap();
-    let text = list.text().await.unwrap();
+    // The unfiltered list is on the page until the search's page replaces it: wait for
+    // the navigation, or the list read could be the old one (or go stale while read).
+    wait_for_url(&c, "q=Pixel").await;
+    let text = text_of(&c, "products").await;
     assert!(text.contains("BRW-2") && !text.contains("BRW-1"), "{text}");
     c.find(Locator::LinkText("BRW-2"))
         .await
@@ -257,15 +255,35 @@ async fn click_on(c: &fantoccini::Client, css: &str) {
         .unwrap();
 }
 
-/// The text of the element with `data-testid`, once it is on the page.
+/// Waits (up to the client's default wait) until the current URL contains `part`.
+async fn wait_for_url(c: &fantoccini::Client, part: &str) {
+    for _ in 0..100 {
+        if c.current_url().await.unwrap().as_str().contains(part) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never reached a URL with {part:?}");
+}
+
+/// The text of the element with `data-testid`, once it is on the page. Found on a page
+/// that a navigation then replaces, the element goes stale: it is looked up again.
 async fn text_of(c: &fantoccini::Client, testid: &str) -> String {
-    c.wait()
-        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
-        .await
-        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    for _ in 0..50 {
+        let el = c
+            .wait()
+            .for_element(Locator::Css(&format!("[data-testid={testid}]")))
+            .await
+            .unwrap_or_else(|e| panic!("no {testid}: {e}"));
+        match el.text().await {
+            Ok(text) => return text,
+            Err(e) if e.is_stale_element_reference() => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{testid}: {e}"),
+        }
+    }
+    panic!("{testid} kept going stale");
 }
 
 /// A small chain through the API: regions North (stores Lille, Amiens) and South
