@@ -11,6 +11,24 @@ use comptoir_ml::{LoadOptions, TextEmbedder, WeightMode, store};
 const SHORT: &str = "Great product, arrived on time.";
 
 fn main() {
+    // Measure what the `comptoir` binary runs: candle's thread count set once. This process
+    // cannot set it for itself (no unsafe here), so it runs again with the variable set.
+    if std::env::var_os(comptoir_ml::THREADS_VAR).is_none() {
+        let status = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .args(std::env::args_os().skip(1))
+            .env(
+                comptoir_ml::THREADS_VAR,
+                comptoir_ml::inference_threads().to_string(),
+            )
+            .status()
+            .expect("run the benchmark again");
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    eprintln!(
+        "inference threads: {}={}",
+        comptoir_ml::THREADS_VAR,
+        std::env::var(comptoir_ml::THREADS_VAR).unwrap_or_default()
+    );
     // `cargo bench` passes `--bench`; ignore arguments.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let models = root.join(".cache/models");
