@@ -74,6 +74,12 @@ pub struct ModelsConfig {
     /// environment, a comma-separated list.
     #[serde(deserialize_with = "list_or_commas")]
     pub sources: Vec<String>,
+    /// A model directory to embed with instead of the default model: an E5S1 image
+    /// (`model.e5s1` + `tokenizer.json`) or a Hugging Face BERT-family directory
+    /// (`config.json`, `tokenizer.json`, `model.safetensors`: most sentence-transformers
+    /// models). Used as it is (never fetched, no checksum); its directory name is the
+    /// model's name, stored beside every vector.
+    pub embedding_dir: Option<PathBuf>,
 }
 
 impl Default for ModelsConfig {
@@ -81,6 +87,7 @@ impl Default for ModelsConfig {
         Self {
             pull_on_start: true,
             sources: vec!["pip".into()],
+            embedding_dir: None,
         }
     }
 }

@@ -37,7 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             v
         }
     };
-    let outcome = train::train_from_vectors(&examples, &vectors);
+    let model = comptoir_ml::store::default_embedding_model().name;
+    let outcome = train::train_from_vectors(&model, &examples, &vectors);
     eprintln!(
         "cross-validated accuracy on the training split: {:.1} %",
         100.0 * outcome.cross_validated

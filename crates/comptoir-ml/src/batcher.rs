@@ -43,6 +43,7 @@ struct Request {
 #[derive(Clone, Debug)]
 pub struct Embedder {
     tx: mpsc::Sender<Request>,
+    name: Arc<str>,
     dim: usize,
     layers: usize,
 }
@@ -51,6 +52,7 @@ impl Embedder {
     /// Starts a worker thread that owns `model`.
     pub fn spawn(model: TextEmbedder, config: BatchConfig) -> Result<Self, EmbedError> {
         let (dim, layers) = (model.dim(), model.layers());
+        let name: Arc<str> = model.name().into();
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         std::thread::Builder::new()
             .name("comptoir-embed".into())
@@ -59,7 +61,12 @@ impl Embedder {
                 path: "embedding worker thread".into(),
                 source,
             })?;
-        Ok(Self { tx, dim, layers })
+        Ok(Self {
+            tx,
+            name,
+            dim,
+            layers,
+        })
     }
 
     /// Loads the default embedding model from `models_dir` (it must already be pulled:
@@ -71,6 +78,11 @@ impl Embedder {
             TextEmbedder::load(&dir, crate::LoadOptions::default())?,
             BatchConfig::default(),
         )
+    }
+
+    /// The model's name (see [`TextEmbedder::name`]).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Embedding dimension.

@@ -57,6 +57,95 @@ pub enum EmbedError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// A model's name: its directory's last component (`embedding-model` when it has none).
+pub(crate) fn dir_name(dir: &Path) -> String {
+    dir.canonicalize()
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "embedding-model".into())
+}
+
+/// What is put before each kind of text. e5 models (E5S1 images, plain Hugging Face
+/// directories) expect `query: ` / `passage: `; a sentence-transformers directory says
+/// what it expects in `config_sentence_transformers.json` (`prompts`), nothing if silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompts {
+    pub query: String,
+    pub passage: String,
+}
+
+impl Default for Prompts {
+    fn default() -> Self {
+        Self {
+            query: EmbedKind::Query.prefix().into(),
+            passage: EmbedKind::Passage.prefix().into(),
+        }
+    }
+}
+
+impl Prompts {
+    fn of(&self, kind: EmbedKind) -> &str {
+        match kind {
+            EmbedKind::Query => &self.query,
+            EmbedKind::Passage => &self.passage,
+        }
+    }
+}
+
+/// The sentence-transformers settings of a model directory that change its embeddings.
+struct SentenceTransformers {
+    prompts: Prompts,
+    max_seq_length: Option<usize>,
+}
+
+impl SentenceTransformers {
+    fn read(dir: &Path) -> Result<Self, EmbedError> {
+        let json = |name: &str| -> Result<Option<serde_json::Value>, EmbedError> {
+            let path = dir.join(name);
+            if !path.is_file() {
+                return Ok(None);
+            }
+            let bad = |e: String| EmbedError::Load(LoadError::Config(format!("{name}: {e}")));
+            let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
+            serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| bad(e.to_string()))
+        };
+        // Only mean pooling is implemented: refuse a model that pools otherwise rather than
+        // give it wrong vectors.
+        if let Some(pooling) = json("1_Pooling/config.json")? {
+            let mean = pooling
+                .get("pooling_mode_mean_tokens")
+                .and_then(|v| v.as_bool());
+            if mean != Some(true) {
+                return Err(EmbedError::Load(LoadError::Config(
+                    "1_Pooling/config.json: only mean pooling (pooling_mode_mean_tokens) is supported"
+                        .into(),
+                )));
+            }
+        }
+        let prompts = match json("config_sentence_transformers.json")? {
+            Some(config) => {
+                let prompt = |k: &str| config["prompts"][k].as_str().unwrap_or_default().to_owned();
+                Prompts {
+                    query: prompt("query"),
+                    passage: prompt("passage"),
+                }
+            }
+            None => Prompts::default(),
+        };
+        let max_seq_length = json("sentence_bert_config.json")?
+            .and_then(|c| c.get("max_seq_length").and_then(serde_json::Value::as_u64))
+            .and_then(|m| usize::try_from(m).ok());
+        Ok(Self {
+            prompts,
+            max_seq_length,
+        })
+    }
+}
+
 /// Load options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -67,8 +156,14 @@ pub struct LoadOptions {
 /// A loaded model: call from one thread at a time or share behind `Arc` (it is Sync);
 /// for async code use [`crate::Embedder`], which batches and runs off the runtime.
 pub struct TextEmbedder {
+    /// The model's name: its directory's (`multilingual-e5-small` for the default model).
+    name: String,
     tokenizer: Tokenizer,
     model: Bert,
+    /// What is put before a query and before a passage (see [`Prompts`]).
+    prompts: Prompts,
+    /// Longest sequence, special tokens included.
+    max_tokens: usize,
     /// Longest batch handed to one forward pass.
     pub max_batch: usize,
 }
@@ -76,6 +171,7 @@ pub struct TextEmbedder {
 impl std::fmt::Debug for TextEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TextEmbedder")
+            .field("name", &self.name)
             .field("config", &self.model.config)
             .finish_non_exhaustive()
     }
@@ -109,16 +205,35 @@ impl TextEmbedder {
         tokenizer
             .with_truncation(None)
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let st = SentenceTransformers::read(dir)?;
+        let max_tokens = st
+            .max_seq_length
+            .map_or(model.max_tokens(), |m| m.min(model.max_tokens()))
+            .max(2);
         Ok(Self {
+            name: dir_name(dir),
             tokenizer,
             model,
+            prompts: st.prompts,
+            max_tokens,
             max_batch: 32,
         })
+    }
+
+    /// The model's name, its directory's: stored beside every vector it makes, so vectors
+    /// of different models are never compared.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Embedding dimension.
     pub fn dim(&self) -> usize {
         self.model.config.hidden
+    }
+
+    /// What is put before queries and passages.
+    pub fn prompts(&self) -> &Prompts {
+        &self.prompts
     }
 
     /// Embeds queries (`query: ` prefix).
@@ -152,10 +267,10 @@ impl TextEmbedder {
         layers: &[usize],
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         check_layers(layers, self.layers())?;
-        let max = self.model.max_tokens().max(2);
+        let max = self.max_tokens;
         let mut seqs = Vec::with_capacity(items.len());
         for (kind, text) in items {
-            let input = format!("{}{}", kind.prefix(), text);
+            let input = format!("{}{}", self.prompts.of(*kind), text);
             let enc = self
                 .tokenizer
                 .encode(input, true)

@@ -25,7 +25,9 @@ pub mod store;
 
 pub use batcher::{BatchConfig, Embedder};
 pub use bert::WeightMode;
-pub use embed::{E5S1_FILE, EmbedError, EmbedKind, LoadOptions, TOKENIZER_FILE, TextEmbedder};
+pub use embed::{
+    E5S1_FILE, EmbedError, EmbedKind, LoadOptions, Prompts, TOKENIZER_FILE, TextEmbedder,
+};
 
 /// The variable candle reads its thread count from. Unset, candle counts the physical cores
 /// again on every matrix product by parsing `/proc/cpuinfo` (96 times per forward pass of

@@ -1,9 +1,10 @@
 //! The models of a running app, shared by every capability: the default embedding model is
-//! fetched in the background on the first start (pip, then never the network again), loaded
-//! when present, and reported by the app's health checks. Without it the app runs degraded:
+//! fetched in the background on the first start (from its configured sources, then never
+//! the network again), loaded when present, and reported by the app's health checks; or the
+//! user's own model directory is loaded instead. Without a model the app runs degraded:
 //! capabilities that need embeddings use their fallbacks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use crate::{Embedder, store};
@@ -17,34 +18,73 @@ pub enum ModelState {
     Failed(String),
 }
 
+/// Which embedding model the app runs.
+#[derive(Clone, Debug)]
+pub enum ModelChoice {
+    /// The default model (its spec, with the configured sources): fetched when missing and
+    /// verified against its checksums.
+    Default(store::ModelSpec),
+    /// A model directory of the user's (an E5S1 image or a Hugging Face BERT-family
+    /// directory, e.g. a sentence-transformers model), used as it is: never fetched, no
+    /// checksum. Its directory name is the model's name.
+    Directory(PathBuf),
+}
+
+impl ModelChoice {
+    /// The model's name, as recorded beside its vectors and in sentiment heads.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Default(spec) => spec.name.clone(),
+            Self::Directory(dir) => crate::embed::dir_name(dir),
+        }
+    }
+}
+
 /// The shared handle: an `Embedder` once loaded. Slices of the app get it with
 /// `state.ext::<Embeddings>()`.
 #[derive(Clone)]
 pub struct Embeddings {
     inner: Arc<RwLock<(ModelState, Option<Embedder>)>>,
+    /// The models directory (the default model, a retrained sentiment head).
     dir: PathBuf,
-    /// The default embedding model, with the sources configured for it.
-    spec: store::ModelSpec,
+    choice: ModelChoice,
     /// The sentiment head, loaded with the model (a retrained file in the models directory,
     /// else the built-in one).
     head: Arc<Option<crate::sentiment::head::SentimentHead>>,
 }
 
 impl Embeddings {
-    /// Loads the default model (`spec`, [`store::default_embedding_model`] with the configured
-    /// sources) if it is present and verified in `dir`; never touches the network.
-    pub fn load(dir: PathBuf, spec: store::ModelSpec) -> Self {
+    /// Loads the chosen model, from the models directory `dir` for the default one (when
+    /// present and verified); never touches the network. Only a sentiment head trained on
+    /// this model is used (without one, sentiment uses the lexicons until one is trained).
+    pub fn load(dir: PathBuf, choice: ModelChoice) -> Self {
+        let head = crate::sentiment::load_head(&dir, &choice.name());
         let this = Self {
             inner: Arc::new(RwLock::new((
                 ModelState::Missing("not loaded yet".into()),
                 None,
             ))),
-            head: Arc::new(crate::sentiment::load_head(&dir)),
+            head: Arc::new(head),
             dir,
-            spec,
+            choice,
         };
-        this.try_load();
+        if !this.try_load()
+            && let ModelChoice::Directory(dir) = &this.choice
+            && let ModelState::Missing(e) = this.state()
+        {
+            tracing::warn!(dir = %dir.display(), error = %e, "the configured embedding model could not be loaded; running degraded with fallbacks");
+        }
         this
+    }
+
+    /// The name of the model the app runs (loaded or not).
+    pub fn model_name(&self) -> String {
+        self.choice.name()
+    }
+
+    /// The models directory.
+    pub fn models_dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The embedder, when the model is loaded.
@@ -73,7 +113,12 @@ impl Embeddings {
     }
 
     fn try_load(&self) -> bool {
-        match Embedder::load_default(&self.dir) {
+        let loaded = match &self.choice {
+            ModelChoice::Default(_) => Embedder::load_default(&self.dir),
+            ModelChoice::Directory(dir) => crate::TextEmbedder::load(dir, Default::default())
+                .and_then(|m| Embedder::spawn(m, crate::BatchConfig::default())),
+        };
+        match loaded {
             Ok(e) => {
                 let dim = e.dim();
                 self.set(ModelState::Ready { dim }, Some(e));
@@ -89,13 +134,17 @@ impl Embeddings {
     /// When the model is missing, fetches it on a blocking thread and loads it; failures are
     /// logged and leave the app degraded, never down.
     pub fn pull_in_background(&self) {
+        let ModelChoice::Default(spec) = &self.choice else {
+            return;
+        };
         if matches!(self.state(), ModelState::Ready { .. }) {
             return;
         }
+        let spec = spec.clone();
         let this = self.clone();
         this.set(ModelState::Pulling, None);
         tokio::task::spawn_blocking(move || {
-            let spec = &this.spec;
+            let spec = &spec;
             let sources: Vec<String> = spec.sources.iter().map(ToString::to_string).collect();
             tracing::info!(model = %spec.name, dir = %this.dir.display(), sources = %sources.join(", "), "fetching the default embedding model");
             let mut last_mb = 0;

@@ -216,9 +216,11 @@ enum RetailCommand {
 enum ModelsCommand {
     /// The models present, with their source.
     List,
-    /// Fetch a model (default: every default model) and verify its checksums.
+    /// Fetch a model (default: every default model; by name also an optional one, e.g.
+    /// all-MiniLM-L6-v2 for models.embedding_dir) and verify its checksums.
     Pull { name: Option<String> },
-    /// Check the checksums of the default models.
+    /// Check the checksums of the default models and of the optional ones pulled (or that
+    /// models.embedding_dir loads).
     Verify,
     /// Train the sentiment head on the shipped review corpus (needs the embedding model) and
     /// print its held-out accuracy beside the lexicons'.
@@ -351,12 +353,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             command: ModelsCommand::TrainSentiment { out, corpus },
         } => {
             let config = load_config(&cli.global, None)?;
-            train_sentiment(&config.model_dir(), out, corpus).await
+            train_sentiment(&config, out, corpus).await
         }
         Command::Models { command } => {
             let config = load_config(&cli.global, None)?;
             let spec = crate::models::embedding_spec(&config)?;
-            models_command(&config.model_dir(), &spec, command)
+            models_command(&config, &spec, command)
         }
         Command::Sentiment { texts, json } => {
             let config = load_config(&cli.global, None)?;
@@ -628,11 +630,12 @@ async fn catalog_command(
 }
 
 fn models_command(
-    dir: &std::path::Path,
+    config: &Config,
     embedding: &comptoir_ml::store::ModelSpec,
     command: ModelsCommand,
 ) -> anyhow::Result<()> {
     use comptoir_ml::store;
+    let dir = &config.model_dir();
     let defaults = [embedding.clone()];
     match command {
         ModelsCommand::List => {
@@ -645,15 +648,21 @@ fn models_command(
             }
         }
         ModelsCommand::Pull { name } => {
-            let specs: Vec<_> = defaults
+            // Without a name, the default models; by name, an optional one too.
+            let known: Vec<store::ModelSpec> = defaults
                 .iter()
-                .filter(|s| name.as_deref().is_none_or(|n| n == s.name))
+                .cloned()
+                .chain(store::optional_models())
                 .collect();
+            let specs: Vec<&store::ModelSpec> = match name.as_deref() {
+                None => defaults.iter().collect(),
+                Some(n) => known.iter().filter(|s| s.name == n).collect(),
+            };
             anyhow::ensure!(
                 !specs.is_empty(),
                 "unknown model {}; known: {}",
                 name.unwrap_or_default(),
-                defaults
+                known
                     .iter()
                     .map(|s| s.name.as_str())
                     .collect::<Vec<_>>()
@@ -673,9 +682,29 @@ fn models_command(
         }
         ModelsCommand::TrainSentiment { .. } => unreachable!("handled in run (async)"),
         ModelsCommand::Verify => {
-            for spec in &defaults {
+            if let Some(custom) = &config.models.embedding_dir {
+                // The user's own model has no checksum: check that it loads.
+                let model =
+                    comptoir_ml::TextEmbedder::load(custom, Default::default()).map_err(|e| {
+                        anyhow::anyhow!("models.embedding_dir {}: {e}", custom.display())
+                    })?;
+                println!(
+                    "{} loads ({}, {} dimensions, {} layers; models.embedding_dir, no checksum)",
+                    model.name(),
+                    custom.display(),
+                    model.dim(),
+                    model.layers()
+                );
+                return Ok(());
+            }
+            // The default models, and the optional ones that were pulled.
+            let pulled: Vec<String> = store::list(dir)?.into_iter().map(|m| m.name).collect();
+            let optional = store::optional_models()
+                .into_iter()
+                .filter(|s| pulled.contains(&s.name));
+            for spec in defaults.into_iter().chain(optional) {
                 let path =
-                    store::verify(dir, spec).map_err(|e| anyhow::anyhow!("{}: {e}", spec.name))?;
+                    store::verify(dir, &spec).map_err(|e| anyhow::anyhow!("{}: {e}", spec.name))?;
                 println!("{} ok ({})", spec.name, path.display());
             }
         }
@@ -707,10 +736,11 @@ fn pull_progress(p: comptoir_ml::store::Progress) {
 }
 
 async fn train_sentiment(
-    dir: &std::path::Path,
+    config: &Config,
     out: Option<std::path::PathBuf>,
     corpus: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
+    let dir = &config.model_dir();
     use comptoir_ml::sentiment::{corpus as reviews, train};
     let examples = match corpus {
         Some(path) => reviews::parse(&std::fs::read_to_string(&path)?)
@@ -727,10 +757,21 @@ async fn train_sentiment(
         "the corpus has {training} training sentences (split \"train\"); at least {} are needed",
         2 * train::FOLDS
     );
-    let embedder = comptoir_ml::Embedder::load_default(dir).map_err(|e| {
-        anyhow::anyhow!("the embedding model is needed ({e}); fetch it with: comptoir models pull")
+    let embeddings = crate::models::embeddings(config)?;
+    let embedder = embeddings.embedder().ok_or_else(|| {
+        let why = match embeddings.state() {
+            crate::models::ModelState::Missing(e) | crate::models::ModelState::Failed(e) => e,
+            other => format!("{other:?}"),
+        };
+        anyhow::anyhow!(
+            "the embedding model is needed ({why}); fetch it with: comptoir models pull"
+        )
     })?;
-    eprintln!("embedding {} sentences...", examples.len());
+    eprintln!(
+        "embedding {} sentences with {}...",
+        examples.len(),
+        embedder.name()
+    );
     let outcome = train::train_from_corpus(&embedder, &examples).await?;
     eprintln!(
         "cross-validated accuracy on the training split: {:.1} %",

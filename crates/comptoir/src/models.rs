@@ -4,7 +4,7 @@
 use comptoir_kernel::config::Config;
 use comptoir_kernel::state::{ComponentHealth, HealthCheck, HealthFuture};
 use comptoir_ml::EmbedKind;
-pub use comptoir_ml::runtime::{Embeddings, ModelState};
+pub use comptoir_ml::runtime::{Embeddings, ModelChoice, ModelState};
 use comptoir_ml::store::{self, ModelSpec};
 
 /// The default embedding model with the sources of `models.sources`; a source that cannot
@@ -15,13 +15,20 @@ pub fn embedding_spec(config: &Config) -> anyhow::Result<ModelSpec> {
         .map_err(|e| anyhow::anyhow!("invalid configuration: models.sources: {e}"))
 }
 
-/// The app's model handle: the default model from the models directory, fetched (when
-/// missing) from the configured sources.
+/// The embedding model the configuration asks for: `models.embedding_dir` when set, else
+/// the default model from its sources.
+pub fn model_choice(config: &Config) -> anyhow::Result<ModelChoice> {
+    let spec = embedding_spec(config)?;
+    Ok(match &config.models.embedding_dir {
+        Some(dir) => ModelChoice::Directory(dir.clone()),
+        None => ModelChoice::Default(spec),
+    })
+}
+
+/// The app's model handle: the chosen model, loaded when present (the default one is
+/// fetched later, by `serve`, when missing).
 pub fn embeddings(config: &Config) -> anyhow::Result<Embeddings> {
-    Ok(Embeddings::load(
-        config.model_dir(),
-        embedding_spec(config)?,
-    ))
+    Ok(Embeddings::load(config.model_dir(), model_choice(config)?))
 }
 
 /// `embeddings` in `/api/v1/health`: ok when the model answers, degraded otherwise.
@@ -35,7 +42,7 @@ impl HealthCheck for EmbeddingsHealth {
                 (ModelState::Ready { dim }, Some(e)) => {
                     match e.embed(EmbedKind::Query, &["santé"]).await {
                         Ok(v) if v.first().is_some_and(|v| v.len() == dim) => {
-                            ("ok", format!("multilingual-e5-small, {dim} dimensions"))
+                            ("ok", format!("{}, {dim} dimensions", e.name()))
                         }
                         Ok(_) => (
                             "degraded",

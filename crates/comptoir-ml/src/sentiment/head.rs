@@ -134,6 +134,12 @@ impl SentimentHead {
         self
     }
 
+    /// Whether the head was trained on `model`'s features (a head of another model may have
+    /// the same shape and still mean nothing).
+    pub fn made_for(&self, model: &str) -> bool {
+        self.embedding_model.split(" (").next() == Some(model)
+    }
+
     /// Whether the head reads the features of an encoder of width `hidden` and `depth`
     /// layers.
     pub fn fits(&self, hidden: usize, depth: usize) -> bool {

@@ -110,22 +110,35 @@ static BUILTIN: LazyLock<Option<SentimentHead>> = LazyLock::new(|| {
     }
 });
 
-/// The head to use with models in `models_dir`: `<models_dir>/sentiment-head.json` when it
-/// exists and is valid (logged and skipped otherwise), else the built-in one.
-pub fn load_head(models_dir: &Path) -> Option<SentimentHead> {
+/// The head to use for `model` with models in `models_dir`: `<models_dir>/sentiment-head.json`
+/// when it exists, is valid and was trained on `model` (logged and skipped otherwise), else
+/// the built-in one when it was; `None` (the lexicons answer) when no head fits the model.
+pub fn load_head(models_dir: &Path, model: &str) -> Option<SentimentHead> {
     let path = models_dir.join(HEAD_FILE);
     if path.is_file() {
         match std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
             .and_then(|t| SentimentHead::from_json(&t).map_err(|e| e.to_string()))
         {
-            Ok(h) => return Some(h),
+            Ok(h) if h.made_for(model) => return Some(h),
+            Ok(h) => {
+                tracing::warn!(path = %path.display(), head = %h.embedding_model, model, "ignoring the sentiment head file: trained on another model")
+            }
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "ignoring the sentiment head file")
             }
         }
     }
-    BUILTIN.clone()
+    match BUILTIN.as_ref() {
+        Some(h) if h.made_for(model) => Some(h.clone()),
+        _ => {
+            tracing::warn!(
+                model,
+                "no sentiment head for this model; sentiment uses the lexicons (train one: comptoir models train-sentiment)"
+            );
+            None
+        }
+    }
 }
 
 /// Scores `texts`, in order: with the model when `embedder` is given, else with the lexicons.
@@ -134,13 +147,14 @@ pub async fn analyze(embedder: Option<&Embedder>, texts: &[&str]) -> Vec<Sentime
 }
 
 /// Like [`analyze`] with an explicit head. The model answers only when the embedder and a
-/// head that reads its features are both there; if embedding fails, the lexicons answer.
+/// head trained on its features are both there; if embedding fails, the lexicons answer.
 pub async fn analyze_with(
     embedder: Option<&Embedder>,
     head: Option<&SentimentHead>,
     texts: &[&str],
 ) -> Vec<Sentiment> {
     if let (Some(embedder), Some(head)) = (embedder, head)
+        && head.made_for(embedder.name())
         && head.fits(embedder.dim(), embedder.layers())
     {
         match train::embed_all(embedder, texts, &head.layers).await {

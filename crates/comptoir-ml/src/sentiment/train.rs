@@ -5,8 +5,11 @@ use super::head::{SentimentHead, TrainConfig};
 use super::{SentimentLabel, lexicon_sentiment};
 use crate::{EmbedError, EmbedKind, Embedder};
 
-/// Name recorded in the head file (for the record; `SentimentHead::fits` decides use).
-pub const EMBEDDING_MODEL: &str = "multilingual-e5-small (query: prefix)";
+/// What a head file records of the model it was trained on (the prefix too, for the
+/// record): only a head made for the loaded model answers ([`SentimentHead::made_for`]).
+pub fn model_label(model: &str) -> String {
+    format!("{model} (query: prefix)")
+}
 
 /// The features: the hidden states after layers 4, 8 and 12 of the encoder, each
 /// mean-pooled and normalized, concatenated (1,152 values for e5-small). Chosen by 5-fold
@@ -76,12 +79,12 @@ pub async fn train_from_corpus(
 ) -> Result<TrainOutcome, EmbedError> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let vectors = embed_all(embedder, &texts, &FEATURE_LAYERS).await?;
-    Ok(train_from_vectors(examples, &vectors))
+    Ok(train_from_vectors(embedder.name(), examples, &vectors))
 }
 
-/// [`train_from_corpus`] once the examples are embedded: one row of [`FEATURE_LAYERS`]
-/// features per example, in order.
-pub fn train_from_vectors(examples: &[Example], vectors: &[Vec<f32>]) -> TrainOutcome {
+/// [`train_from_corpus`] once the examples are embedded by `model`: one row of
+/// [`FEATURE_LAYERS`] features per example, in order.
+pub fn train_from_vectors(model: &str, examples: &[Example], vectors: &[Vec<f32>]) -> TrainOutcome {
     let (mut train_x, mut train_y, mut test_idx) = (Vec::new(), Vec::new(), Vec::new());
     for (i, (e, v)) in examples.iter().zip(vectors).enumerate() {
         match e.split {
@@ -93,7 +96,7 @@ pub fn train_from_vectors(examples: &[Example], vectors: &[Vec<f32>]) -> TrainOu
         }
     }
     let cross_validated = cross_validate(&train_x, &train_y, HEAD_CONFIG);
-    let head = SentimentHead::train(EMBEDDING_MODEL, &train_x, &train_y, HEAD_CONFIG)
+    let head = SentimentHead::train(&model_label(model), &train_x, &train_y, HEAD_CONFIG)
         .with_layers(&FEATURE_LAYERS);
     let model_test = Report::new(test_idx.iter().map(|&i| {
         let label = head
@@ -128,7 +131,8 @@ fn cross_validate(xs: &[Vec<f32>], ys: &[usize], config: TrainConfig) -> f64 {
                             fit_y.push(*y);
                         }
                     }
-                    let head = SentimentHead::train(EMBEDDING_MODEL, &fit_x, &fit_y, config);
+                    // A throwaway head: the model it records does not matter.
+                    let head = SentimentHead::train("", &fit_x, &fit_y, config);
                     xs.iter()
                         .zip(ys)
                         .enumerate()

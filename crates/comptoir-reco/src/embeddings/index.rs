@@ -21,10 +21,12 @@ use crate::entities::embeddings;
 /// The collection name of products.
 pub const COLLECTION: &str = "products";
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
     product: Uuid,
     product_type: Option<Uuid>,
+    /// The model of the vector indexed for it (its collection).
+    model: Arc<str>,
 }
 
 #[derive(Default)]
@@ -98,17 +100,18 @@ impl ProductIndex {
                 o.next
             }
         };
-        o.entries.insert(
+        let previous = o.entries.insert(
             id,
             Entry {
                 product,
                 product_type,
+                model: model.into(),
             },
         );
-        for m in [crate::embeddings::hashing::MODEL, crate::embeddings::MODEL] {
-            if m != model {
-                self.vectors.remove(&key(org, m), id);
-            }
+        // A product has one vector: the one of another model (the fallback's, or an
+        // earlier model's) leaves its collection.
+        if let Some(old) = previous.filter(|p| &*p.model != model) {
+            self.vectors.remove(&key(org, &old.model), id);
         }
         if let Err(e) = self.vectors.upsert(&key(org, model), id, vector) {
             tracing::warn!(%org, %product, error = %e, "vector not indexed");
@@ -119,11 +122,10 @@ impl ProductIndex {
     pub fn remove(&self, org: OrgId, product: Uuid) {
         let mut orgs = self.lock();
         let Some(o) = orgs.get_mut(&org) else { return };
-        if let Some(id) = o.ids.remove(&product) {
-            o.entries.remove(&id);
-            for m in [crate::embeddings::hashing::MODEL, crate::embeddings::MODEL] {
-                self.vectors.remove(&key(org, m), id);
-            }
+        if let Some(id) = o.ids.remove(&product)
+            && let Some(entry) = o.entries.remove(&id)
+        {
+            self.vectors.remove(&key(org, &entry.model), id);
         }
     }
 
@@ -237,6 +239,7 @@ mod tests {
 
     #[test]
     fn search_keeps_the_type_excludes_the_product_and_separates_models() {
+        const E5: &str = "multilingual-e5-small";
         let index = ProductIndex::default();
         let org = OrgId::new();
         let (t1, t2) = (Uuid::new_v4(), Uuid::new_v4());
@@ -244,42 +247,29 @@ mod tests {
         index.upsert(org, p[0], Some(t1), "hashing-v1", vec![1.0, 0.0]);
         index.upsert(org, p[1], Some(t1), "hashing-v1", vec![0.9, 0.1]);
         index.upsert(org, p[2], Some(t2), "hashing-v1", vec![1.0, 0.0]);
-        index.upsert(
-            org,
-            p[3],
-            Some(t1),
-            crate::embeddings::MODEL,
-            vec![1.0, 0.0, 0.0],
-        );
+        index.upsert(org, p[3], Some(t1), E5, vec![1.0, 0.0, 0.0]);
         let hits = index.search(org, "hashing-v1", &[1.0, 0.0], Some(t1), p[0], 10);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].0, p[1]);
         // A replaced vector moves to its new model's collection.
-        index.upsert(
-            org,
-            p[1],
-            Some(t1),
-            crate::embeddings::MODEL,
-            vec![0.0, 1.0, 0.0],
-        );
+        index.upsert(org, p[1], Some(t1), E5, vec![0.0, 1.0, 0.0]);
         assert!(
             index
                 .search(org, "hashing-v1", &[1.0, 0.0], Some(t1), p[0], 10)
                 .is_empty()
         );
-        assert_eq!(index.len(org, crate::embeddings::MODEL), 2);
+        assert_eq!(index.len(org, E5), 2);
         index.remove(org, p[3]);
-        assert_eq!(index.len(org, crate::embeddings::MODEL), 1);
+        assert_eq!(index.len(org, E5), 1);
+        // And again, to a model named by the user's configuration.
+        index.upsert(org, p[1], Some(t1), "my-minilm", vec![0.5; 4]);
+        assert_eq!(index.len(org, E5), 0);
+        assert_eq!(index.len(org, "my-minilm"), 1);
+        index.remove(org, p[1]);
+        assert!(index.is_empty(org, "my-minilm"));
         assert!(
             index
-                .search(
-                    OrgId::new(),
-                    crate::embeddings::MODEL,
-                    &[1.0, 0.0, 0.0],
-                    Some(t1),
-                    p[0],
-                    10
-                )
+                .search(OrgId::new(), E5, &[1.0, 0.0, 0.0], Some(t1), p[0], 10)
                 .is_empty()
         );
     }

@@ -1,6 +1,6 @@
 //! Product embeddings: the text of a product (name, brand, type, description and its most
-//! helpful review snippets), its vector (multilingual-e5-small when the model is loaded,
-//! the [`hashing`] fallback otherwise), storage in `reco_embeddings` (both engines, `f32`
+//! helpful review snippets), its vector (the embedding model's when it is loaded,
+//! multilingual-e5-small by default, the [`hashing`] fallback otherwise), storage in `reco_embeddings` (both engines, `f32`
 //! little-endian blobs) and the in-memory [`index`].
 //!
 //! [`refresh`] recomputes what changed: a product whose text hash or model differs from
@@ -30,8 +30,6 @@ pub use index::ProductIndex;
 use crate::entities::{embeddings, reviews};
 use crate::reviews::service::now;
 
-/// The stored model name of vectors made by the embedding model.
-pub const MODEL: &str = "multilingual-e5-small";
 /// Review snippets per product text.
 pub const SNIPPETS: usize = 3;
 /// Characters per snippet.
@@ -45,7 +43,7 @@ pub async fn embed(
     state: &AppState,
     kind: EmbedKind,
     texts: &[&str],
-) -> AppResult<(&'static str, Vec<Vec<f32>>)> {
+) -> AppResult<(String, Vec<Vec<f32>>)> {
     let embedder = state
         .ext::<comptoir_ml::runtime::Embeddings>()
         .and_then(|e| e.embedder());
@@ -55,23 +53,23 @@ pub async fn embed(
                 .embed(kind, texts)
                 .await
                 .map_err(|err| AppError::unavailable(format!("embedding failed: {err}")))?;
-            Ok((MODEL, vectors))
+            Ok((e.name().to_owned(), vectors))
         }
         None => Ok((
-            hashing::MODEL,
+            hashing::MODEL.to_owned(),
             texts.iter().map(|t| hashing::embed(t)).collect(),
         )),
     }
 }
 
 /// The model new vectors are made with right now.
-pub fn current_model(state: &AppState) -> &'static str {
+pub fn current_model(state: &AppState) -> String {
     match state
         .ext::<comptoir_ml::runtime::Embeddings>()
         .and_then(|e| e.embedder())
     {
-        Some(_) => MODEL,
-        None => hashing::MODEL,
+        Some(e) => e.name().to_owned(),
+        None => hashing::MODEL.to_owned(),
     }
 }
 
@@ -170,7 +168,7 @@ pub async fn refresh(
             p.description.as_deref(),
             &snips,
         );
-        let hash = source_hash(model, &text);
+        let hash = source_hash(&model, &text);
         if force || stored.get(&p.id) != Some(&hash) {
             todo.push((p.id, p.product_type_id, text, hash));
         }
@@ -190,10 +188,10 @@ pub async fn refresh(
                 org_id: Set(org.0),
                 collection: Set(index::COLLECTION.into()),
                 product_type_id: Set(*product_type),
-                model: Set(used.into()),
+                model: Set(used.clone()),
                 dim: Set(v.len() as i32),
                 vector: Set(index::encode(v)),
-                source_hash: Set(source_hash(used, text)),
+                source_hash: Set(source_hash(&used, text)),
                 updated_at: Set(at),
             })
             .collect();
@@ -213,7 +211,7 @@ pub async fn refresh(
             .exec(db)
             .await?;
         for ((id, product_type, _, _), v) in chunk.iter().zip(vectors) {
-            index.upsert(org, *id, *product_type, used, v);
+            index.upsert(org, *id, *product_type, &used, v);
         }
         done += chunk.len();
         progress(done, total);
@@ -241,6 +239,9 @@ mod tests {
         assert!(t.starts_with("Tesla SUV compact. Marque / brand: Tesla. Type: Véhicule. SUV"));
         assert!(t.contains("Avis / review: Très confortable"));
         assert!(t.len() < 500);
-        assert_ne!(source_hash(MODEL, &t), source_hash(hashing::MODEL, &t));
+        assert_ne!(
+            source_hash("multilingual-e5-small", &t),
+            source_hash(hashing::MODEL, &t)
+        );
     }
 }

@@ -10,7 +10,8 @@ pub struct Model {
     /// `products` for now: the index is kept per (organization, collection).
     pub collection: String,
     pub product_type_id: Option<Uuid>,
-    /// What produced the vector (`multilingual-e5-small` or `hashing-v1`).
+    /// What produced the vector: the embedding model's name (`multilingual-e5-small` by
+    /// default) or `hashing-v1`.
     pub model: String,
     pub dim: i32,
     /// Little-endian `f32`s, L2-normalized.

