@@ -57,13 +57,16 @@ pub enum EmbedError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// A model's name: its directory's last component (`embedding-model` when it has none).
+/// A model's name: its directory's last component as given (a link keeps the name it is
+/// reached by), resolved only for paths like `.`; `embedding-model` when there is none.
 pub(crate) fn dir_name(dir: &Path) -> String {
-    dir.canonicalize()
-        .unwrap_or_else(|_| dir.to_path_buf())
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .filter(|n| !n.is_empty())
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty())
+    };
+    name(dir)
+        .or_else(|| dir.canonicalize().ok().and_then(|d| name(&d)))
         .unwrap_or_else(|| "embedding-model".into())
 }
 
@@ -327,4 +330,29 @@ pub(crate) fn check_layers(layers: &[usize], depth: usize) -> Result<(), EmbedEr
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dir_name;
+    use std::path::Path;
+
+    #[test]
+    fn a_model_is_named_after_its_directory_as_given() {
+        assert_eq!(
+            dir_name(Path::new("/srv/models/all-MiniLM-L6-v2/")),
+            "all-MiniLM-L6-v2"
+        );
+        assert_eq!(
+            dir_name(Path::new("data/models/multilingual-e5-small")),
+            "multilingual-e5-small"
+        );
+        let tmp = tempfile::tempdir().expect("tmp");
+        let real = tmp.path().join("e5-copy");
+        std::fs::create_dir(&real).expect("mkdir");
+        let link = tmp.path().join("multilingual-e5-small");
+        std::os::unix::fs::symlink(&real, &link).expect("link");
+        assert_eq!(dir_name(&link), "multilingual-e5-small");
+        assert_eq!(dir_name(&real.join(".")), "e5-copy");
+    }
 }

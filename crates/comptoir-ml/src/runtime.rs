@@ -4,7 +4,7 @@
 //! user's own model directory is loaded instead. Without a model the app runs degraded:
 //! capabilities that need embeddings use their fallbacks.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use crate::{Embedder, store};
@@ -75,16 +75,6 @@ impl Embeddings {
             tracing::warn!(dir = %dir.display(), error = %e, "the configured embedding model could not be loaded; running degraded with fallbacks");
         }
         this
-    }
-
-    /// The name of the model the app runs (loaded or not).
-    pub fn model_name(&self) -> String {
-        self.choice.name()
-    }
-
-    /// The models directory.
-    pub fn models_dir(&self) -> &Path {
-        &self.dir
     }
 
     /// The embedder, when the model is loaded.

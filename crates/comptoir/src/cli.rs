@@ -592,8 +592,7 @@ async fn catalog_command(
     let result = loop {
         let import = get_import(db, caller.org_id, id).await?;
         eprint!(
-            "
-{}",
+            "\r{}",
             bar(
                 u64::try_from(import.processed_rows).unwrap_or(0),
                 u64::try_from(import.total_rows).unwrap_or(0),
@@ -966,8 +965,7 @@ async fn retail_command(
     let result = loop {
         let import = get_import(db, &caller, id).await?;
         eprint!(
-            "
-{}",
+            "\r{}",
             bar(
                 u64::try_from(import.processed_rows).unwrap_or(0),
                 u64::try_from(import.total_rows).unwrap_or(0),

@@ -215,12 +215,10 @@ fn fetch_hub(
         .build()
         .map_err(|e| SourceError::Hub(e.to_string()))?;
     let repo = Repo::with_revision(repo.to_string(), RepoType::Model, revision.to_string());
-    let cache = hf_hub::Cache::from_env();
     let cached = client
         .cache_dir
         .clone()
-        .map(hf_hub::Cache::new)
-        .unwrap_or(cache);
+        .map_or_else(hf_hub::Cache::from_env, hf_hub::Cache::new);
     let remote = api.repo(repo.clone());
     for f in missing {
         let path = match cached.repo(repo.clone()).get(&f.name) {

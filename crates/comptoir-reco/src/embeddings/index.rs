@@ -21,12 +21,10 @@ use crate::entities::embeddings;
 /// The collection name of products.
 pub const COLLECTION: &str = "products";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Entry {
     product: Uuid,
     product_type: Option<Uuid>,
-    /// The model of the vector indexed for it (its collection).
-    model: Arc<str>,
 }
 
 #[derive(Default)]
@@ -35,6 +33,9 @@ struct OrgEntries {
     watermark: Option<DateTime<Utc>>,
     ids: HashMap<Uuid, u64>,
     entries: HashMap<u64, Entry>,
+    /// The model of each entry's indexed vector (its collection). Apart from `entries`,
+    /// which every search copies.
+    models: HashMap<u64, Arc<str>>,
     next: u64,
 }
 
@@ -100,18 +101,19 @@ impl ProductIndex {
                 o.next
             }
         };
-        let previous = o.entries.insert(
+        o.entries.insert(
             id,
             Entry {
                 product,
                 product_type,
-                model: model.into(),
             },
         );
         // A product has one vector: the one of another model (the fallback's, or an
         // earlier model's) leaves its collection.
-        if let Some(old) = previous.filter(|p| &*p.model != model) {
-            self.vectors.remove(&key(org, &old.model), id);
+        if let Some(old) = o.models.insert(id, model.into())
+            && &*old != model
+        {
+            self.vectors.remove(&key(org, &old), id);
         }
         if let Err(e) = self.vectors.upsert(&key(org, model), id, vector) {
             tracing::warn!(%org, %product, error = %e, "vector not indexed");
@@ -122,10 +124,11 @@ impl ProductIndex {
     pub fn remove(&self, org: OrgId, product: Uuid) {
         let mut orgs = self.lock();
         let Some(o) = orgs.get_mut(&org) else { return };
-        if let Some(id) = o.ids.remove(&product)
-            && let Some(entry) = o.entries.remove(&id)
-        {
-            self.vectors.remove(&key(org, &entry.model), id);
+        if let Some(id) = o.ids.remove(&product) {
+            o.entries.remove(&id);
+            if let Some(model) = o.models.remove(&id) {
+                self.vectors.remove(&key(org, &model), id);
+            }
         }
     }
 

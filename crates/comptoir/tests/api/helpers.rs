@@ -288,6 +288,22 @@ pub async fn serve_address(child: &mut tokio::process::Child) -> String {
     .expect("serve started within two minutes")
 }
 
+/// Pulls `spec` (once, through the real model store and pip) into the test suite's shared
+/// model cache, `<workspace>/.cache/models`, and returns the model's directory.
+pub fn cached_model(spec: comptoir_ml::store::ModelSpec) -> std::path::PathBuf {
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
+    comptoir_ml::store::pull(&models, &spec, &mut |p| eprintln!("model store: {p:?}"))
+        .unwrap_or_else(|e| panic!("cannot pull {} into {}: {e}", spec.name, models.display()))
+}
+
+/// The optional all-MiniLM-L6-v2 model (a real sentence-transformers directory).
+pub fn minilm() -> comptoir_ml::store::ModelSpec {
+    comptoir_ml::store::optional_models()
+        .into_iter()
+        .find(|s| s.name == "all-MiniLM-L6-v2")
+        .expect("the optional MiniLM spec")
+}
+
 /// The CSRF token of the first form in a page.
 pub fn csrf(html: &str) -> String {
     const FIELD: &str = "name=\"csrf_token\" value=\"";

