@@ -213,23 +213,30 @@ fn missing_pip_program_gives_a_clear_error() {
 }
 
 #[test]
-fn default_model_spec_is_consistent() {
-    let spec = default_embedding_model();
-    assert_eq!(spec.files.len(), 2);
-    for f in &spec.files {
-        assert_eq!(f.sha256.len(), 64);
-        assert!(f.sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+fn known_model_specs_are_consistent() {
+    assert_eq!(default_embedding_model().files.len(), 2);
+    let mut names = Vec::new();
+    for spec in std::iter::once(default_embedding_model()).chain(optional_models()) {
+        for f in &spec.files {
+            assert_eq!(f.sha256.len(), 64, "{}/{}", spec.name, f.name);
+            assert!(f.sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+        }
+        let Source::Pip(wheels) = &spec.sources[0] else {
+            panic!("{}: the built-in source is pip", spec.name);
+        };
+        for f in &spec.files {
+            assert!(
+                wheels.iter().any(|w| w.file == f.name),
+                "{}/{} has no wheel",
+                spec.name,
+                f.name
+            );
+        }
+        names.push(spec.name);
     }
-    let Source::Pip(wheels) = &spec.sources[0] else {
-        panic!("default source is pip");
-    };
-    for f in &spec.files {
-        assert!(
-            wheels.iter().any(|w| w.file == f.name),
-            "{} has no wheel",
-            f.name
-        );
-    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 1 + optional_models().len(), "names are unique");
 }
 
 #[test]
