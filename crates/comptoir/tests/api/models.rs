@@ -1,6 +1,8 @@
 //! Models in the running product: absent and unfetchable → `serve` starts degraded with a
 //! clear log line and the fallbacks answer; present with pip failing → `serve` starts,
-//! never calls pip, loads them offline and embeds.
+//! never calls pip, loads them offline and embeds. Configured sources are tried in order
+//! (a malformed one stops the start), and a model directory of the user's replaces the
+//! default model.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
