@@ -357,8 +357,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Models { command } => {
             let config = load_config(&cli.global, None)?;
-            let spec = crate::models::embedding_spec(&config)?;
-            models_command(&config, &spec, command)
+            models_command(&config, command)
         }
         Command::Sentiment { texts, json } => {
             let config = load_config(&cli.global, None)?;
@@ -628,14 +627,10 @@ async fn catalog_command(
     Ok(())
 }
 
-fn models_command(
-    config: &Config,
-    embedding: &comptoir_ml::store::ModelSpec,
-    command: ModelsCommand,
-) -> anyhow::Result<()> {
+fn models_command(config: &Config, command: ModelsCommand) -> anyhow::Result<()> {
     use comptoir_ml::store;
     let dir = &config.model_dir();
-    let defaults = [embedding.clone()];
+    let defaults = [crate::models::embedding_spec(config)?];
     match command {
         ModelsCommand::List => {
             let installed = store::list(dir)?;

@@ -110,8 +110,9 @@ impl ProductIndex {
         );
         // A product has one vector: the one of another model (the fallback's, or an
         // earlier model's) leaves its collection.
-        if let Some(old) = o.models.insert(id, model.into())
-            && &*old != model
+        // (Loading stored vectors re-upserts every product under its model: no new name then.)
+        if o.models.get(&id).is_none_or(|m| &**m != model)
+            && let Some(old) = o.models.insert(id, model.into())
         {
             self.vectors.remove(&key(org, &old), id);
         }

@@ -143,15 +143,11 @@ async fn cli_bootstraps_and_serve_never_logs_secrets() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    let tokens: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "boss@example.com", "password": OWNER_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = crate::helpers::login_at(
+        &base,
+        json!({"email": "boss@example.com", "password": OWNER_PASSWORD}),
+    )
+    .await;
     let access = tokens["access_token"]
         .as_str()
         .expect("logged in")
@@ -313,15 +309,11 @@ async fn init_owner_creates_the_first_owner() {
         .spawn()
         .unwrap();
     let base = crate::helpers::serve_address(&mut child).await;
-    let tokens: Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "first@example.com", "password": OWNER_PASSWORD, "org": "ma-boutique"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = crate::helpers::login_at(
+        &base,
+        json!({"email": "first@example.com", "password": OWNER_PASSWORD, "org": "ma-boutique"}),
+    )
+    .await;
     assert!(tokens["access_token"].is_string(), "{tokens}");
     child.kill().await.unwrap();
 }

@@ -288,6 +288,20 @@ pub async fn serve_address(child: &mut tokio::process::Child) -> String {
     .expect("serve started within two minutes")
 }
 
+/// Signs in to a `comptoir serve` process at `base` with a login body and returns the
+/// answer (the tokens, or the error).
+pub async fn login_at(base: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .expect("login request")
+        .json()
+        .await
+        .expect("login answer")
+}
+
 /// Pulls `spec` (once, through the real model store and pip) into the test suite's shared
 /// model cache, `<workspace>/.cache/models`, and returns the model's directory.
 pub fn cached_model(spec: comptoir_ml::store::ModelSpec) -> std::path::PathBuf {

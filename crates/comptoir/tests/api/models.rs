@@ -83,15 +83,11 @@ async fn serve_with(mut cmd: Command) -> (Child, String, String) {
         .spawn()
         .unwrap();
     let base = crate::helpers::serve_address(&mut child).await;
-    let tokens: Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "owner@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = crate::helpers::login_at(
+        &base,
+        json!({"email": "owner@example.com", "password": PASSWORD}),
+    )
+    .await;
     let token = tokens["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("login: {tokens}"))
